@@ -1,0 +1,151 @@
+"""Exercise checks that explain a wrong answer in plain words.
+
+Every check prints one line that starts with ``✅`` (right) or ``❌ Not yet:``
+followed by what is wrong, and returns ``True`` or ``False``.  A learner's
+wrong answer never produces a traceback; only a mistake by the *notebook
+author* (calling a check with the wrong kind of argument) raises.
+
+Typical use in an exercise cell::
+
+    rec = await measure("my answer", my_main())
+    check.overlapped(rec, at_least=3)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any, Callable
+
+from .timeline import BLOCKING_THRESHOLD, Recording, seconds
+
+__all__ = [
+    "blank",
+    "equal",
+    "is_blank",
+    "not_blocking",
+    "overlapped",
+    "raises",
+    "report",
+    "sequential",
+]
+
+#: Put this (or ``...``) where the learner must write something.
+blank = ...
+
+
+def report(ok: bool, good: str, bad: str) -> bool:
+    """Print ``✅ good`` or ``❌ Not yet: bad`` and return ``ok``."""
+    print(f"✅ {good}" if ok else f"❌ Not yet: {bad}")
+    return bool(ok)
+
+
+def is_blank(value: Any) -> bool:
+    """True for the placeholders a learner has not replaced yet."""
+    return value is ...
+
+
+def _blank_message(name: str) -> str:
+    return f"`{name}` is still `...`. Replace the `...` with your answer and run the cell again."
+
+
+def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = "") -> bool:
+    """Check a value.  Explains blanks, unawaited coroutines and wrong types."""
+    if actual is ...:
+        return report(False, "", _blank_message(name))
+    if inspect.iscoroutine(actual):
+        actual.close()  # silence "never awaited": the message below says it
+        return report(False, "", f"{name} is a coroutine object, not its result. Put `await` in front of the call.")
+    if inspect.iscoroutinefunction(actual):
+        return report(False, "", f"{name} is the function itself. Call it (with parentheses) and await the result.")
+    if isinstance(actual, asyncio.Task):
+        return report(False, "", f"{name} is a Task. `await` it (or call `.result()` once it is done) to get its value.")
+    if type(actual) is not type(expected) and not (
+        isinstance(actual, (int, float)) and isinstance(expected, (int, float)) and not isinstance(actual, bool)
+    ):
+        return report(False, "", f"{name} should be a {type(expected).__name__}, "
+                                 f"but it is a {type(actual).__name__}: {actual!r}. {hint}".strip())
+    if isinstance(expected, float):
+        ok = abs(actual - expected) <= 1e-9 + 1e-6 * abs(expected)
+    else:
+        ok = actual == expected
+    return report(ok, f"{name} is {expected!r}. Correct!",
+                  f"{name} is {actual!r}, expected {expected!r}. {hint}".strip())
+
+
+def _recording_or_message(rec: Any, what: str) -> str | None:
+    if rec is ...:
+        return _blank_message(what)
+    if inspect.iscoroutine(rec):
+        rec.close()
+        return f"{what} is a coroutine: write `await measure(...)` to run and record it."
+    if not isinstance(rec, Recording):
+        raise TypeError(f"the check needs a Recording from `await measure(...)`, got {type(rec).__name__}")
+    if not rec.spans:
+        return f"nothing was recorded in {rec.title!r}: the code inside measure() did not wait on anything."
+    return None
+
+
+def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...) -> bool:
+    """Right when ``at_least`` lanes were in progress at the same moment.
+
+    Also checks the result when ``expected_result`` is given, and fails if a
+    step blocked the event loop (which is why the waits could not overlap).
+    """
+    if not isinstance(at_least, int) or at_least < 1:
+        raise ValueError(f"at_least must be a positive int, got {at_least!r}")
+    problem = _recording_or_message(rec, "the recording")
+    if problem:
+        return report(False, "", problem)
+    if expected_result is not ... and rec.result != expected_result:
+        return report(False, "", f"the code returned {rec.result!r}, expected {expected_result!r}.")
+    blocked = rec.blocking_spans()
+    overlap = rec.max_overlap()
+    waiting_overlap = rec.max_overlap("wait")
+    lanes = len(rec.worker_lanes)
+    if blocked:
+        worst = max(blocked, key=lambda s: s.duration)
+        return report(False, "", f"{worst.lane} blocked the event loop for {seconds(worst.duration)} "
+                                 "(a call that does not `await`, such as time.sleep). "
+                                 "While one task blocks, no other task can run.")
+    if lanes < at_least:
+        return report(False, "", f"only {lanes} piece(s) of work were recorded; expected at least {at_least}. "
+                                 "Did every call get started?")
+    if waiting_overlap < at_least:
+        return report(False, "", f"the {lanes} waits ran one after another (at most {max(waiting_overlap, 1)} at once). "
+                                 "To overlap, start them all before awaiting: asyncio.gather(...) or create_task(...).")
+    return report(True, f"{overlap} waits overlapped in {rec.title!r}: they ran concurrently.", "")
+
+
+def sequential(rec: Recording) -> bool:
+    """Right when the recorded lanes never overlapped."""
+    problem = _recording_or_message(rec, "the recording")
+    if problem:
+        return report(False, "", problem)
+    overlap = rec.max_overlap()
+    return report(overlap <= 1, "the steps ran strictly one after another.",
+                  f"up to {overlap} lanes overlapped; this exercise wants each to finish before the next starts.")
+
+
+def not_blocking(rec: Recording, threshold: float = BLOCKING_THRESHOLD) -> bool:
+    """Right when no single step held the loop longer than ``threshold``."""
+    problem = _recording_or_message(rec, "the recording")
+    if problem:
+        return report(False, "", problem)
+    blocked = rec.blocking_spans(threshold)
+    if not blocked:
+        return report(True, f"no step held the event loop for more than {threshold * 1000:.0f} ms.", "")
+    worst = max(blocked, key=lambda s: s.duration)
+    return report(False, "", f"{worst.lane} held the event loop for {seconds(worst.duration)} without awaiting. "
+                             "Look for a blocking call (time.sleep, requests, heavy CPU work) inside async def.")
+
+
+def raises(func: Callable[[], Any], expected: type[BaseException], name: str = "your code") -> bool:
+    """Right when calling ``func()`` raises ``expected`` (for synchronous code)."""
+    try:
+        func()
+    except expected:
+        return report(True, f"{name} raised {expected.__name__}, as it should.", "")
+    except Exception as exc:  # the learner's error, explained not dumped
+        return report(False, "", f"{name} raised {type(exc).__name__}: {exc}, expected {expected.__name__}.")
+    return report(False, "", f"{name} finished without raising {expected.__name__}.")
