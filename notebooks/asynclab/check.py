@@ -20,6 +20,7 @@ from typing import Any, Callable
 from .timeline import BLOCKING_THRESHOLD, Recording, seconds
 
 __all__ = [
+    "Verdict",
     "blank",
     "equal",
     "is_blank",
@@ -34,10 +35,30 @@ __all__ = [
 blank = ...
 
 
-def report(ok: bool, good: str, bad: str) -> bool:
-    """Print ``✅ good`` or ``❌ Not yet: bad`` and return ``ok``."""
-    print(f"✅ {good}" if ok else f"❌ Not yet: {bad}")
-    return bool(ok)
+class Verdict:
+    """The outcome of a check: true when right.  Shows nothing in a notebook,
+    because the check already printed its message."""
+
+    __slots__ = ("ok", "message")
+
+    def __init__(self, ok: bool, message: str) -> None:
+        self.ok, self.message = bool(ok), message
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.ok}, {self.message!r})"
+
+    def _ipython_display_(self) -> None:  # the printed line is enough
+        pass
+
+
+def report(ok: bool, good: str, bad: str) -> Verdict:
+    """Print ``✅ good`` or ``❌ Not yet: bad`` and return a :class:`Verdict`."""
+    message = f"✅ {good}" if ok else f"❌ Not yet: {bad}"
+    print(message)
+    return Verdict(ok, message)
 
 
 def is_blank(value: Any) -> bool:
@@ -49,7 +70,7 @@ def _blank_message(name: str) -> str:
     return f"`{name}` is still `...`. Replace the `...` with your answer and run the cell again."
 
 
-def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = "") -> bool:
+def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = "") -> Verdict:
     """Check a value.  Explains blanks, unawaited coroutines and wrong types."""
     if actual is ...:
         return report(False, "", _blank_message(name))
@@ -86,7 +107,7 @@ def _recording_or_message(rec: Any, what: str) -> str | None:
     return None
 
 
-def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...) -> bool:
+def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...) -> Verdict:
     """Right when ``at_least`` lanes were in progress at the same moment.
 
     Also checks the result when ``expected_result`` is given, and fails if a
@@ -117,7 +138,7 @@ def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...)
     return report(True, f"{overlap} waits overlapped in {rec.title!r}: they ran concurrently.", "")
 
 
-def sequential(rec: Recording) -> bool:
+def sequential(rec: Recording) -> Verdict:
     """Right when the recorded lanes never overlapped."""
     problem = _recording_or_message(rec, "the recording")
     if problem:
@@ -127,7 +148,7 @@ def sequential(rec: Recording) -> bool:
                   f"up to {overlap} lanes overlapped; this exercise wants each to finish before the next starts.")
 
 
-def not_blocking(rec: Recording, threshold: float = BLOCKING_THRESHOLD) -> bool:
+def not_blocking(rec: Recording, threshold: float = BLOCKING_THRESHOLD) -> Verdict:
     """Right when no single step held the loop longer than ``threshold``."""
     problem = _recording_or_message(rec, "the recording")
     if problem:
@@ -140,7 +161,7 @@ def not_blocking(rec: Recording, threshold: float = BLOCKING_THRESHOLD) -> bool:
                              "Look for a blocking call (time.sleep, requests, heavy CPU work) inside async def.")
 
 
-def raises(func: Callable[[], Any], expected: type[BaseException], name: str = "your code") -> bool:
+def raises(func: Callable[[], Any], expected: type[BaseException], name: str = "your code") -> Verdict:
     """Right when calling ``func()`` raises ``expected`` (for synchronous code)."""
     try:
         func()

@@ -1,0 +1,1 @@
+"""Checks for the exercises of each notebook: ``from asynclab.exercises import nb04``."""
