@@ -83,10 +83,10 @@ def readme_text(old: str) -> str:
         "nbgitpuller": f"```text\n{nbgitpuller_url()}\n```",
     }
     for name, body in blocks.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        pattern = re.compile(rf"(<!-- {name}:start -->).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(old):
             raise SystemExit(f"README.md lacks the markers <!-- {name}:start --> ... <!-- {name}:end -->")
-        old = pattern.sub(lambda m: m.group(1) + body + m.group(2), old)
+        old = pattern.sub(lambda m: f"{m.group(1)}\n{body}\n{m.group(2)}", old)
     return old
 
 

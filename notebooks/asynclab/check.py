@@ -66,6 +66,17 @@ def is_blank(value: Any) -> bool:
     return value is ...
 
 
+def _close_quietly(coro: Any) -> None:
+    """Close an unawaited coroutine and the coroutines it was given as arguments,
+    so the learner sees our explanation instead of "never awaited" warnings."""
+    frame = getattr(coro, "cr_frame", None)
+    if frame is not None:
+        for value in list(frame.f_locals.values()):
+            if inspect.iscoroutine(value) and value is not coro:
+                value.close()
+    coro.close()
+
+
 def _blank_message(name: str) -> str:
     return f"`{name}` is still `...`. Replace the `...` with your answer and run the cell again."
 
@@ -75,7 +86,7 @@ def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = 
     if actual is ...:
         return report(False, "", _blank_message(name))
     if inspect.iscoroutine(actual):
-        actual.close()  # silence "never awaited": the message below says it
+        _close_quietly(actual)  # silence "never awaited": the message below says it
         return report(False, "", f"{name} is a coroutine object, not its result. Put `await` in front of the call.")
     if inspect.iscoroutinefunction(actual):
         return report(False, "", f"{name} is the function itself. Call it (with parentheses) and await the result.")
@@ -98,7 +109,7 @@ def _recording_or_message(rec: Any, what: str) -> str | None:
     if rec is ...:
         return _blank_message(what)
     if inspect.iscoroutine(rec):
-        rec.close()
+        _close_quietly(rec)
         return f"{what} is a coroutine: write `await measure(...)` to run and record it."
     if not isinstance(rec, Recording):
         raise TypeError(f"the check needs a Recording from `await measure(...)`, got {type(rec).__name__}")
