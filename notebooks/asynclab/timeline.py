@@ -324,6 +324,8 @@ def _drive(coro: Coroutine, rec: _Recorder):
     error: BaseException | None = None
     while True:
         before = _innermost_user(coro)
+        if not rec.closed:
+            rec.label(before)  # name it now, while its arguments can still be read
         start = clock()
         try:
             yielded = coro.send(send_value) if error is None else coro.throw(error)
@@ -503,10 +505,11 @@ def draw(*recordings: Recording, min_width: float = 0.004):
     )
     axis_min = longest * min_width
     for ax, rec in zip(axes[:, 0], recs):
-        lanes = rec.lanes
+        lanes, workers = rec.lanes, rec.worker_lanes
         for row, lane in enumerate(lanes):
-            colour = LANE_COLOURS[row % len(LANE_COLOURS)]
-            if lane == rec.root_lane and len(lanes) > 1:
+            if lane in workers:  # the n-th job has the same colour in every panel
+                colour = LANE_COLOURS[workers.index(lane) % len(LANE_COLOURS)]
+            else:
                 colour = ROOT_COLOUR  # the coroutine that started the others
             for s in rec.spans_of(lane):
                 if s.state == "wait":
@@ -536,7 +539,7 @@ def draw(*recordings: Recording, min_width: float = 0.004):
                              label=f"blocked the loop (> {BLOCKING_THRESHOLD * 1000:.0f} ms)"))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), frameon=False,
                bbox_to_anchor=(0.5, 1.0), fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # room for the legend
     return fig
 
 
