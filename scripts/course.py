@@ -6,6 +6,9 @@
     python3 scripts/course.py test             # make the environment, run every test
     python3 scripts/course.py refresh          # re-run notebooks, write fresh outputs
     python3 scripts/course.py nav              # regenerate contents and links
+    python3 scripts/course.py student          # student copies (no solutions) in build/student/
+    python3 scripts/course.py handouts         # HTML and PDF handouts in build/handouts/
+    python3 scripts/course.py pythons          # run the notebooks under Python 3.11, 3.12, 3.13
 
 The environment lives in .venv/ (COURSE_VENV chooses another folder).  It is
 rebuilt only when requirements.txt or the Python version changed, so a second
@@ -94,7 +97,10 @@ def run(python: Path, args: list[str]) -> int:
 
 def cmd_lab(extra: list[str]) -> int:
     python = ensure_env()
-    args = ["-m", "jupyterlab", START, "--ServerApp.ip=127.0.0.1"]
+    # Serve the whole repository and make the start notebook the default page:
+    # the browser (or the URL printed with --no-browser) opens it directly.
+    args = ["-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}",
+            f"--LabApp.default_url=/lab/tree/{START}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         print("Running as root: adding --allow-root (JupyterLab refuses root otherwise).")
         args.append("--allow-root")
@@ -126,7 +132,23 @@ def cmd_setup(extra: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"lab": cmd_lab, "test": cmd_test, "refresh": cmd_refresh, "nav": cmd_nav, "setup": cmd_setup}
+def cmd_student(extra: list[str]) -> int:
+    python = ensure_env()
+    return run(python, ["scripts/build_student.py", *extra])
+
+
+def cmd_handouts(extra: list[str]) -> int:
+    python = ensure_env()
+    return run(python, ["scripts/build_handouts.py", *extra])
+
+
+def cmd_pythons(extra: list[str]) -> int:
+    # builds its own environments (.venv-3.X), so it runs under this python
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_pythons.py"), *extra], cwd=ROOT).returncode
+
+
+COMMANDS = {"lab": cmd_lab, "test": cmd_test, "refresh": cmd_refresh, "nav": cmd_nav, "setup": cmd_setup,
+            "student": cmd_student, "handouts": cmd_handouts, "pythons": cmd_pythons}
 
 
 def main(argv: list[str] | None = None) -> int:
