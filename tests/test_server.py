@@ -301,10 +301,6 @@ def test_bad_arguments_are_refused(kwargs):
         LocalServer(**kwargs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server.py bug: the child's stderr is a pipe the parent never reads; after about 64 KiB "
-    "of log output (aiohttp tracebacks, or asyncio's 'socket.accept() out of system "
-    "resource' when file descriptors run out) the child blocks writing to it and stops answering"))
 def test_server_keeps_answering_after_logging_a_lot():
     with LocalServer(files=1, size=64, latency=0, name="test_server-noisy") as s:
         for _ in range(120):  # each bad request makes aiohttp log a traceback of about 1 KB

@@ -125,10 +125,13 @@ class LocalServer:
             (self.root / "manifest.json").write_text(json.dumps(manifest))
             package_parent = str(Path(__file__).resolve().parent.parent)
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "asynclab.server", "--root", str(self.root)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
-            )
+            # The child's log goes to a file, never to a pipe nobody reads (a full
+            # pipe would block the server once it has logged about 64 KiB).
+            with open(self.root / "server.log", "wb") as log:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-m", "asynclab.server", "--root", str(self.root)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, text=True,
+                )
             self.port = self._read_port()
         except BaseException:
             self.stop()
@@ -147,8 +150,8 @@ class LocalServer:
         line = box[0] if box else ""
         if not line.startswith("listening "):
             err = ""
-            if self._proc.poll() is not None and self._proc.stderr is not None:
-                err = self._proc.stderr.read()[-2000:]
+            if self._proc.poll() is not None and self.root is not None:
+                err = (self.root / "server.log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"the local server did not start within {self.start_timeout:.0f} s. {err}".strip())
         return int(line.split()[1])
 
@@ -307,7 +310,10 @@ def make_app(root: Path):
         return web.Response(body=target.read_bytes(), content_type="application/octet-stream")
 
     async def sleep_for(request: web.Request) -> web.Response:
-        seconds = min(float(request.query.get("seconds", "1")), 30.0)
+        try:
+            seconds = min(float(request.query.get("seconds", "1")), 30.0)
+        except ValueError:
+            raise web.HTTPBadRequest(text="seconds must be a number, e.g. /sleep?seconds=0.5\n") from None
         await asyncio.sleep(seconds)
         return web.Response(text=f"slept {seconds:.2f} s\n")
 
