@@ -1,0 +1,235 @@
+"""Checks for the exercises of notebook 08 (async vs threads vs processes).
+
+* :func:`check_tools`: pick asyncio, threads or processes for three workloads;
+  every wrong pick is explained by what would really happen.
+* :func:`check_offload`: an ``async def crunch(pool, limit)`` must run the
+  CPU-bound :func:`~asynclab.workloads.count_primes` in a process pool without
+  blocking the event loop.  The check owns the pool and a heartbeat task, runs
+  the learner's coroutine under :func:`~asynclab.timeline.measure`, and
+  explains each typical mistake in plain words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import multiprocessing
+import pickle
+from concurrent.futures import Future as ThreadFuture
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Awaitable, Callable, Mapping
+
+from .. import check
+from ..timeline import Recording, measure
+from ..workloads import count_primes
+
+__all__ = ["WORKLOADS", "TOOLS", "check_tools", "check_offload", "EXERCISE_LIMIT", "process_context"]
+
+TOOLS = ("asyncio", "threads", "processes")
+
+_SYNONYMS = {
+    "asyncio": "asyncio", "async": "asyncio", "async/await": "asyncio",
+    "threads": "threads", "thread": "threads", "threading": "threads", "multithreading": "threads",
+    "processes": "processes", "process": "processes", "multiprocessing": "processes",
+}
+
+#: The three workloads of exercise 1: description, right tool, and what goes
+#: wrong (or is wasteful) with each other tool.
+WORKLOADS: dict[str, dict[str, str]] = {
+    "A": {
+        "task": "Check 5,000 links for a dead-link report with an async HTTP client (aiohttp); "
+                "each request mostly waits about 0.5 s for a server.",
+        "right": "asyncio",
+        "why": "the work is waiting, and one thread with one event loop can wait for thousands of "
+               "requests at once for about a kilobyte each.",
+        "threads": "threads would work, but thousands of waits need thousands of threads (each with its "
+                   "own stack) or a pool that makes most of them queue; an async client waits for all of "
+                   "them on one thread.",
+        "processes": "processes are for computing; this program only waits. Each process is a whole "
+                     "Python interpreter (tens of MB), and the pages would be pickled back to the parent.",
+    },
+    "B": {
+        "task": "Run a pure-Python simulation 8 times with different seeds; each run is about 2 s of "
+                "Python loops and the machine has 8 cores.",
+        "right": "processes",
+        "why": "pure-Python computing needs several interpreters to use several cores; each process has "
+               "its own GIL.",
+        "asyncio": "a simulation never awaits, so each run would block the event loop and the 8 runs "
+                   "would happen one after another on one core.",
+        "threads": "the GIL lets only one thread run Python code at a time, so 8 threads take turns on "
+                   "one core: no speed-up (a free-threaded 3.13t/3.14t build would change that).",
+    },
+    "C": {
+        "task": "A plain (not async) script calls a vendor's SDK 20 times; the SDK only has blocking "
+                "functions that wait on the network.",
+        "right": "threads",
+        "why": "a blocking call releases the GIL while it waits, so a ThreadPoolExecutor overlaps the 20 "
+               "waits without rewriting anything.",
+        "asyncio": "the SDK's calls block: inside async def each one would hold the event loop until it "
+                   "returns, so the 20 calls would run one after another (asyncio.to_thread would fix "
+                   "that, by using threads).",
+        "processes": "it would work, but every process is a whole interpreter and the SDK calls only "
+                     "wait; threads wait just as well for a fraction of the memory.",
+    },
+}
+
+
+def _normalise(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _SYNONYMS.get(value.strip().lower())
+    return None
+
+
+def check_tools(choices: Any) -> check.Verdict:
+    """Exercise 1: ``choices`` maps ``"A"``, ``"B"``, ``"C"`` to a tool name.
+
+    Prints one line per workload (why the pick is right, or what would go
+    wrong with it) and returns a Verdict that is true when all three are right.
+    """
+    if choices is ... or not isinstance(choices, Mapping):
+        return check.report(False, "", "`choices` should be a dict like "
+                                       "{\"A\": \"asyncio\", \"B\": ..., \"C\": ...}.")
+    missing = [key for key in WORKLOADS if key not in choices]
+    if missing:
+        return check.report(False, "", f"`choices` has no answer for {', '.join(missing)}: "
+                                       "keep the keys \"A\", \"B\" and \"C\".")
+    blanks = [key for key in WORKLOADS if choices[key] is ...]
+    if len(blanks) == len(WORKLOADS):
+        return check.report(False, "", "A, B and C are still `...`. Replace each `...` with "
+                                       "\"asyncio\", \"threads\" or \"processes\" and run the cell again.")
+    all_ok = True
+    for key, workload in WORKLOADS.items():
+        raw = choices[key]
+        if raw is ...:
+            ok = check.report(False, "", f"{key} is still `...`.")
+        else:
+            tool = _normalise(raw)
+            if tool is None:
+                ok = check.report(False, "", f"{key}: {raw!r} is not one of \"asyncio\", \"threads\", \"processes\".")
+            elif tool == workload["right"]:
+                ok = check.report(True, f"{key}: {tool}. Right: {workload['why']}", "")
+            else:
+                ok = check.report(False, "", f"{key}: with {tool}, {workload[tool]}")
+        all_ok = all_ok and bool(ok)
+    return check.Verdict(all_ok, "all three right" if all_ok else "not yet")
+
+
+# ----------------------------------------------------------------------------
+# Exercise 2: move CPU work off the event loop
+# ----------------------------------------------------------------------------
+#: The size of the exercise's work: about 0.3 s of pure-Python computing.
+EXERCISE_LIMIT = 150_000
+_KNOWN_COUNTS = {150_000: 13_848, 100_000: 9_592, 10_000: 1_229}
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """The ``forkserver`` start method where it exists (Linux's default from 3.14), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class _WatchedPool(ProcessPoolExecutor):
+    """A process pool that remembers which functions were submitted to it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.submitted: list[Any] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        self.submitted.append(fn)
+        return super().submit(fn, *args, **kwargs)
+
+
+async def heartbeat(stop: asyncio.Event) -> int:
+    """Tick every 20 ms until ``stop`` is set: its lane shows whether the loop stayed free."""
+    ticks = 0
+    while not stop.is_set():
+        await asyncio.sleep(0.02)
+        ticks += 1
+    return ticks
+
+
+async def your_program(crunch: Callable[..., Awaitable[Any]], pool: ProcessPoolExecutor, limit: int) -> Any:
+    stop = asyncio.Event()
+    beat = asyncio.create_task(heartbeat(stop))
+    work = asyncio.create_task(crunch(pool, limit))  # its own lane on the timeline
+    try:
+        return await work
+    finally:
+        stop.set()
+        await beat
+
+
+def _explain_error(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, TypeError) and "not callable" in str(exc):
+        return (f"your crunch raised {text}. It looks as if you called count_primes(limit) yourself and "
+                "handed its result to the pool. Pass the function and its argument separately: "
+                "run_in_executor(pool, count_primes, limit).")
+    if isinstance(exc, (pickle.PicklingError, AttributeError)) and (
+            "pickle" in str(exc).lower() or "local object" in str(exc)):
+        return (f"the pool could not send your function to the worker process ({text}). A process pool "
+                "sends functions by name, so it must be a module-level function such as count_primes, "
+                "not a lambda or a function defined inside another one.")
+    if isinstance(exc, TypeError) and "can't be used in 'await' expression" in str(exc):
+        return ("pool.submit(...) returns a concurrent.futures.Future, which cannot be awaited. "
+                "Ask the loop instead: await loop.run_in_executor(pool, count_primes, limit).")
+    if isinstance(exc, AttributeError) and "submit" in str(exc):
+        return (f"your crunch raised {text}. The first argument of run_in_executor is the executor: "
+                "pass `pool`.")
+    return f"your crunch raised {text}."
+
+
+async def check_offload(crunch: Any, limit: int = EXERCISE_LIMIT, *, show_timeline: bool = False) -> check.Verdict:
+    """Exercise 2: run ``await crunch(pool, limit)`` next to a heartbeat and judge it.
+
+    Right when ``crunch`` returns ``count_primes(limit)``, no step blocks the
+    loop, and the work went through ``pool`` (a ``ProcessPoolExecutor`` that
+    this check starts, warms up and shuts down).  With ``show_timeline=True``
+    the run is drawn with :func:`~asynclab.timeline.show` after the verdict.
+    """
+    if crunch is ...:
+        return check.report(False, "", "`crunch` is still `...`: define `async def crunch(pool, limit):`.")
+    if not callable(crunch):
+        return check.report(False, "", f"`crunch` should be a function, but it is a {type(crunch).__name__}.")
+    if not inspect.iscoroutinefunction(crunch):
+        return check.report(False, "", "`crunch` is a plain function: define it with `async def` so that "
+                                       "it can `await` the pool's result.")
+    expected = _KNOWN_COUNTS.get(limit)
+    if expected is None:
+        expected = count_primes(limit)
+    with _WatchedPool(1, mp_context=process_context()) as pool:
+        await asyncio.wrap_future(pool.submit(int))  # start the worker before the measured part
+        pool.submitted.clear()
+        try:
+            rec: Recording = await measure("your crunch", your_program(crunch, pool, limit))
+        except Exception as exc:  # the learner's mistake, explained instead of dumped
+            return check.report(False, "", _explain_error(exc))
+        result = rec.result
+        if isinstance(result, (asyncio.Future, ThreadFuture)):
+            try:  # let the forgotten job finish before the pool shuts down
+                await (result if isinstance(result, asyncio.Future) else asyncio.wrap_future(result))
+            except Exception:
+                pass
+            return check.report(False, "", "crunch returned a Future instead of the number: put `await` in "
+                                           "front of loop.run_in_executor(...).")
+        if inspect.iscoroutine(result):
+            result.close()
+            return check.report(False, "", "crunch returned a coroutine object: put `await` in front of the call.")
+        if result is ...:
+            return check.report(False, "", "crunch still returns `...`. Replace it with "
+                                           "`await loop.run_in_executor(...)`.")
+        submitted = list(pool.submitted)
+    verdict = check.not_blocking(rec)
+    if verdict:
+        if not submitted:
+            verdict = check.report(False, "", "the loop stayed free, but the work did not go through `pool`: "
+                                              "asyncio.to_thread or run_in_executor(None, ...) use threads, which "
+                                              "share one GIL. Pass `pool` as the first argument of run_in_executor.")
+        else:
+            verdict = check.equal(result, expected, name=f"crunch(pool, {limit})",
+                                  hint="Send count_primes with the argument `limit`.")
+    if show_timeline:
+        from ..timeline import show
+        show(rec)
+    return verdict
