@@ -261,7 +261,7 @@ def test_summary_lines_say_what_happened(capsys):
     timeline.show(seq, con)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == summary(seq) and out[1] == summary(con)
-    assert out[2].startswith("gather took ") and "as fast" in out[2]
+    assert out[2].startswith("gather took ") and ": speed-up " in out[2]
 
 
 def test_seconds_format_is_the_one_the_sanitizer_knows():

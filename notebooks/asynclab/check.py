@@ -143,9 +143,12 @@ def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...)
     if lanes < at_least:
         return report(False, "", f"only {lanes} piece(s) of work were recorded; expected at least {at_least}. "
                                  "Did every call get started?")
-    if waiting_overlap < at_least:
-        return report(False, "", f"the {lanes} waits ran one after another (at most {max(waiting_overlap, 1)} at once). "
+    if waiting_overlap <= 1:
+        return report(False, "", f"the {lanes} waits ran one after another (at most 1 at once). "
                                  "To overlap, start them all before awaiting: asyncio.gather(...) or create_task(...).")
+    if waiting_overlap < at_least:
+        return report(False, "", f"only {waiting_overlap} of the {lanes} waits were in progress at the same time; "
+                                 f"expected at least {at_least}. Start all of them before awaiting any.")
     return report(True, f"{overlap} waits overlapped in {rec.title!r}: they ran concurrently.", "")
 
 

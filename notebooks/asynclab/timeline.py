@@ -558,10 +558,9 @@ def show(*recordings: Recording, save: str | os.PathLike | None = None) -> None:
         base = recs[0]
         for rec in recs[1:]:
             if rec.total_wall > 0 and base.total_wall > 0:
-                ratio = base.total_wall / rec.total_wall
-                speed = f"{ratio:.1f}× as fast" if ratio >= 1 else f"{1 / ratio:.1f}× slower"
-                print(f"{rec.title} took {rec.total_wall / base.total_wall:.0%} of the time of {base.title} "
-                      f"({speed})")
+                # one wording whichever is faster, so the text is the same on every run
+                print(f"{rec.title} took {rec.total_wall / base.total_wall:.0%} of the time of {base.title}: "
+                      f"speed-up {base.total_wall / rec.total_wall:.1f}×")
     fig = draw(*recs)
     if save is not None:
         fig.savefig(save, dpi=110)
