@@ -408,4 +408,4 @@ def test_panels_prints_summaries_without_a_speed_ratio(capsys):
 
     nb04.panels(*asyncio.run(main()))
     out = capsys.readouterr().out
-    assert "first: 3 lanes" in out and "second: 3 lanes" in out and "as fast" not in out
+    assert "first: 3 lanes" in out and "second: 3 lanes" in out and "speed-up" not in out

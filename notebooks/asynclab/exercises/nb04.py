@@ -65,7 +65,7 @@ class Stopwatch:
 
 
 def panels(*recordings: Recording) -> None:
-    """Like :func:`asynclab.show`, without the "N× as fast" line.
+    """Like :func:`asynclab.show`, without the "speed-up N×" line.
 
     For pictures where a speed ratio would mislead (a run that was faster only
     because it gave up early).
