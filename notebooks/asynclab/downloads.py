@@ -1,0 +1,234 @@
+"""Download machinery shared by notebook 07 and ``scripts/benchmark_downloads.py``.
+
+The *lesson* versions of these downloaders are written out in notebook 07, one
+idea per cell.  This module holds the same strategies in one tested place so
+that the benchmark (and later notebooks) can reuse them, plus small helpers
+that are machinery rather than lesson: a plain-text table, checking downloaded
+bytes or files against the server's catalogue, and measuring a run together
+with what the server saw.
+
+Every strategy takes a list of URLs and returns the bodies in the same order:
+
+* :func:`sequential` — one request after another (one ``aiohttp`` session);
+* :func:`gather_all` — every request at once with ``asyncio.gather``;
+* :func:`bounded` — at most ``limit`` requests at once (``asyncio.Semaphore``);
+* :func:`threaded` — a ``ThreadPoolExecutor`` of blocking ``urllib`` calls.
+
+The async ones need an ``aiohttp.ClientSession``; :func:`open_session` makes
+one without aiohttp's default cap of 100 connections, so that ``gather_all``
+really has every request in flight and the Semaphore is the only bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Awaitable, Iterable, Sequence
+
+import aiohttp
+
+from .server import FileInfo, LocalServer
+from .timeline import Recording, measure
+
+__all__ = [
+    "bounded",
+    "check_bodies",
+    "check_folder",
+    "fetch",
+    "format_table",
+    "gather_all",
+    "measure_with_stats",
+    "open_session",
+    "print_table",
+    "raise_open_file_limit",
+    "sequential",
+    "sha256",
+    "threaded",
+]
+
+
+# -- the strategies -----------------------------------------------------------------
+
+def open_session(*, limit: int = 0, timeout: float | None = 60.0, **kwargs: Any) -> aiohttp.ClientSession:
+    """A ``ClientSession`` whose connector allows ``limit`` connections (0 = no cap).
+
+    aiohttp's default connector allows 100 connections per session, which
+    would silently bound every "unbounded" run at 100 in flight.
+    """
+    connector = aiohttp.TCPConnector(limit=limit)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    return aiohttp.ClientSession(connector=connector, timeout=client_timeout, **kwargs)
+
+
+async def fetch(session: aiohttp.ClientSession, url: str) -> bytes:
+    """GET ``url`` and return the body; raise ``aiohttp.ClientResponseError`` on 4xx/5xx."""
+    async with session.get(url) as response:
+        response.raise_for_status()
+        return await response.read()
+
+
+async def sequential(session: aiohttp.ClientSession, urls: Sequence[str]) -> list[bytes]:
+    """Download one URL after another."""
+    return [await fetch(session, url) for url in urls]
+
+
+async def gather_all(session: aiohttp.ClientSession, urls: Sequence[str]) -> list[bytes]:
+    """Start every download at once and wait for all of them."""
+    return list(await asyncio.gather(*(fetch(session, url) for url in urls)))
+
+
+async def bounded(session: aiohttp.ClientSession, urls: Sequence[str], limit: int) -> list[bytes]:
+    """Like :func:`gather_all`, with at most ``limit`` requests in flight."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValueError(f"limit must be a whole number >= 1, got {limit!r}")
+    gate = asyncio.Semaphore(limit)
+
+    async def one(url: str) -> bytes:
+        async with gate:
+            return await fetch(session, url)
+
+    return list(await asyncio.gather(*(one(url) for url in urls)))
+
+
+def _get_blocking(url: str, timeout: float) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
+
+
+def threaded(urls: Sequence[str], workers: int, timeout: float = 60.0) -> list[bytes]:
+    """Download with ``workers`` threads, each making blocking ``urllib`` requests.
+
+    A plain function: from async code call it with ``await asyncio.to_thread(...)``.
+    Raises ``urllib.error.HTTPError`` for 4xx/5xx, like :func:`fetch` raises.
+    """
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
+        return list(pool.map(lambda url: _get_blocking(url, timeout), urls))
+
+
+# -- checking what arrived --------------------------------------------------------------
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_bodies(files: Sequence[FileInfo], bodies: Sequence[Any]) -> list[str]:
+    """Problems, in words, with ``bodies`` as downloads of ``files`` (same order).
+
+    An empty list means every body has the catalogue's size and SHA-256.
+    """
+    if len(bodies) != len(files):
+        return [f"expected {len(files)} downloads, got {len(bodies)}"]
+    problems = []
+    for info, body in zip(files, bodies):
+        if not isinstance(body, (bytes, bytearray)):
+            problems.append(f"{info.name}: got a {type(body).__name__}, not bytes")
+        elif len(body) != info.size:
+            problems.append(f"{info.name}: {len(body)} bytes, expected {info.size}")
+        elif sha256(body) != info.sha256:
+            problems.append(f"{info.name}: the bytes differ from the server's (SHA-256 mismatch)")
+    return problems
+
+
+def check_folder(files: Iterable[FileInfo], folder: str | os.PathLike) -> dict[str, str]:
+    """For each file, what is in ``folder``: ``"ok"``, ``"absent"``, ``"wrong size"``
+    or ``"wrong sha256"`` (compared with the server's catalogue)."""
+    verdicts = {}
+    for info in files:
+        path = Path(folder) / info.name
+        if not path.is_file():
+            verdicts[info.name] = "absent"
+            continue
+        data = path.read_bytes()
+        if len(data) != info.size:
+            verdicts[info.name] = "wrong size"
+        elif sha256(data) != info.sha256:
+            verdicts[info.name] = "wrong sha256"
+        else:
+            verdicts[info.name] = "ok"
+    return verdicts
+
+
+# -- measuring a run together with the server's view ------------------------------------
+
+async def measure_with_stats(server: LocalServer, title: str, coro: Awaitable[Any]) -> tuple[Recording, dict]:
+    """Reset the server's counters, ``measure()`` the coroutine, read the counters.
+
+    Returns ``(recording, stats)``; ``stats["max_in_flight"]`` is the most
+    requests the *server* saw at once during the run.  The stats calls are
+    blocking HTTP requests, so they run in a thread, outside the measured code.
+    """
+    await asyncio.to_thread(server.reset_stats)
+    recording = await measure(title, coro)
+    stats = await asyncio.to_thread(server.stats)
+    return recording, stats
+
+
+# -- printing -----------------------------------------------------------------------------
+
+def format_table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain-text table: columns padded, numbers right-aligned."""
+    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    headers = [str(h) for h in headers]
+    for row in rows:
+        if len(row) != len(headers):
+            raise ValueError(f"row {row} has {len(row)} values for {len(headers)} columns")
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def numeric(column: int) -> bool:
+        values = [r[column] for r in rows if r[column]]
+        return bool(values) and all(_looks_numeric(v) for v in values)
+
+    right = [numeric(i) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        cells = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)]
+        return "  ".join(cells).rstrip()
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def _looks_numeric(text: str) -> bool:
+    stripped = text.rstrip("×s%").strip()
+    try:
+        float(stripped)
+    except ValueError:
+        return False
+    return True
+
+
+def print_table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
+    """Print :func:`format_table`."""
+    print(format_table(rows, headers))
+
+
+# -- limits -------------------------------------------------------------------------------
+
+def raise_open_file_limit(wanted: int) -> tuple[int, int]:
+    """Raise this process's soft limit on open files towards ``wanted``.
+
+    Each connection is a file descriptor, in the client and in the server (a
+    child process started afterwards inherits the limit).  Many systems start
+    with a soft limit of 1,024 (macOS: 256), too few for 1,000 connections
+    plus the rest.  Returns ``(soft, hard)`` after the change; the soft limit
+    never goes above the hard one.  On systems without ``resource`` (Windows)
+    nothing changes and ``(-1, -1)`` is returned.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return -1, -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+        soft = new
+    return soft, hard
