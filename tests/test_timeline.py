@@ -267,3 +267,36 @@ def test_summary_lines_say_what_happened(capsys):
 def test_seconds_format_is_the_one_the_sanitizer_knows():
     assert timeline.seconds(1.234) == "1.23 s"
     assert timeline.seconds(0) == "0.00 s"
+
+
+def test_errors_can_be_kept_with_the_recording():
+    async def fails():
+        await pause("before")
+        raise ValueError("late")
+
+    rec = run(measure("kept", fails(), raise_errors=False))
+    assert isinstance(rec.error, ValueError) and rec.result is None
+    assert rec.lanes[0] == "pause('before', 0.05)"  # the timeline up to the error is kept
+
+
+def test_pending_tasks_can_be_cancelled():
+    async def main():
+        asyncio.get_running_loop().create_task(pause("left", 5))  # no reference kept on purpose
+        await asyncio.sleep(0)
+
+    async def outer():
+        rec = await measure("leaky", main())
+        assert rec.unfinished == ["pause('left', 5)"]
+        assert rec.cancel_pending() == 1
+        await asyncio.sleep(0)
+        return rec
+
+    rec = run(outer())
+    assert all(t.cancelled() for t in rec.pending)
+
+
+def test_show_can_leave_out_the_comparison(capsys):
+    a = run(measure("a", all_at_once()))
+    b = run(measure("b", all_at_once()))
+    timeline.show(a, b, compare=False)
+    assert "speed-up" not in capsys.readouterr().out

@@ -86,6 +86,8 @@ class Recording:
     spans: list[Span] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)
     root_lane: str | None = None
+    error: BaseException | None = None
+    pending: list[asyncio.Task] = field(default_factory=list, repr=False)
     _lane_order: list[str] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -196,6 +198,18 @@ class Recording:
         """Run spans longer than ``threshold`` (default ``BLOCKING_THRESHOLD``)."""
         limit = BLOCKING_THRESHOLD if threshold is None else threshold
         return [s for s in self.spans if s.state == "run" and s.duration > limit]
+
+    def cancel_pending(self) -> int:
+        """Cancel tasks that were still running when the measured code returned.
+
+        Returns how many were cancelled.  Checks call this so that a learner's
+        lost task never keeps running (or printing) after its cell."""
+        count = 0
+        for task in self.pending:
+            if not task.done():
+                task.cancel()
+                count += 1
+        return count
 
     def check_drawable(self) -> None:
         if not self.spans:
@@ -374,14 +388,17 @@ def _wrap(coro: Coroutine, rec: _Recorder) -> Coroutine:
 _active: dict[int, _Recorder] = {}
 
 
-async def measure(title: str, awaitable: Awaitable[Any]) -> Recording:
+async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool = True) -> Recording:
     """Run ``awaitable`` as a task and record every task it starts.
 
     >>> rec = await measure("gather", main())    # doctest: +SKIP
     >>> rec.result, rec.wall, rec.max_overlap()  # doctest: +SKIP
 
     Returns a :class:`Recording`.  If the measured code raises, the error is
-    raised here, after recording has stopped and the loop is restored.
+    raised here, after recording has stopped and the loop is restored; with
+    ``raise_errors=False`` it is kept in ``rec.error`` instead, so a check can
+    explain it and still read the timeline.  Tasks still running at the end are
+    in ``rec.pending`` (their lanes in ``rec.unfinished``).
     """
     if not isinstance(title, str):
         raise TypeError(f"measure() takes a title first, then a coroutine; got {type(title).__name__} as title")
@@ -426,12 +443,18 @@ async def measure(title: str, awaitable: Awaitable[Any]) -> Recording:
         except asyncio.CancelledError:
             task.cancel()
             raise
+        except Exception as exc:
+            if raise_errors:
+                raise
+            recording.error = exc
     finally:
         recording.finish()
         recorder.closed = True
         loop.set_task_factory(previous)
         del _active[id(loop)]
-        recording.unfinished = [recorder.labels.get(id(c), _call_text(c)) for t, c in recorder.tasks if not t.done()]
+        still = [(t, c) for t, c in recorder.tasks if not t.done()]
+        recording.pending = [t for t, _ in still]
+        recording.unfinished = [recorder.labels.get(id(c), _call_text(c)) for _, c in still]
     return recording
 
 
@@ -543,18 +566,19 @@ def draw(*recordings: Recording, min_width: float = 0.004):
     return fig
 
 
-def show(*recordings: Recording, save: str | os.PathLike | None = None) -> None:
+def show(*recordings: Recording, save: str | os.PathLike | None = None, compare: bool = True) -> None:
     """Print one summary line per panel, then draw and display the figure.
 
-    With two or more recordings, also prints how many times faster the fastest
-    was than the first.  ``save`` writes the figure to a PNG as well.
+    With two or more recordings (and ``compare=True``), also prints each one's
+    time relative to the first.  Pass ``compare=False`` when a shorter run is
+    not a faster one (it gave up, or did less).  ``save`` writes a PNG too.
     """
     recs = _check_recordings(recordings, "show")
     import matplotlib.pyplot as plt
 
     for rec in recs:
         print(summary(rec))
-    if len(recs) > 1:
+    if compare and len(recs) > 1:
         base = recs[0]
         for rec in recs[1:]:
             if rec.total_wall > 0 and base.total_wall > 0:
