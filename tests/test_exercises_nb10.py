@@ -212,7 +212,7 @@ def test_the_notebook_skeleton(fresh, capsys):
     assert not verdict
     assert "❌ Not yet: 4 things to fix:" in out
     assert "27 of the 28 reachable pages were never fetched, e.g. /site/page-04.html, linked from " \
-           "/site/index.html, which was fetched." in out
+           "/site/index.html, which was fetched (so why was that link not followed)" in out
     assert "5 of the 5 broken links are missing" in out
     assert "aiohttp's default is 5 minutes" in out
     assert "never had two requests in flight at once" in out

@@ -391,7 +391,7 @@ def _example(paths: set[str], parents: dict[str, Any], fetched: set[str]) -> str
     first = telling[0] if telling else sorted(paths)[0]
     parent = parents.get(first)
     if parent in fetched:
-        return f"{first}, linked from {parent}, which was fetched"
+        return f"{first}, linked from {parent}, which was fetched (so why was that link not followed)"
     return f"{first} (linked from {parent})" if parent else first
 
 
