@@ -301,8 +301,12 @@ def problems(ran, committed, images_in_page: int) -> list[str]:
             if new.cell_type == "code" and compared(old):
                 a, b = printed(old, rules), printed(new, rules)
                 if a != b:
+                    why = ""
+                    if "still running at the end" in b and "still running at the end" not in a:
+                        why = ("(measure() recorded tasks the measured code did not start: under Run All the "
+                               "kernel creates tasks for the queued requests while the cell runs)\n")
                     found.append(f"cell {i} printed something else in JupyterLab than in the committed notebook:\n"
-                                 f"--- committed:\n{a}--- in JupyterLab:\n{b}--- source:\n{old.source}")
+                                 f"{why}--- committed:\n{a}--- in JupyterLab:\n{b}--- source:\n{old.source}")
     else:
         found.append("the saved notebook has a different number of cells than the committed one")
     return found
