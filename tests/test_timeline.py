@@ -300,3 +300,29 @@ def test_show_can_leave_out_the_comparison(capsys):
     b = run(measure("b", all_at_once()))
     timeline.show(a, b, compare=False)
     assert "speed-up" not in capsys.readouterr().out
+
+
+def test_preemption_is_not_blamed_on_the_code():
+    Span = timeline.Span
+    assert not Span("pre-empted", 0, 0.2, "run", cpu=0.001, slept=False).blocks()
+    assert Span("time.sleep", 0, 0.2, "run", cpu=0.001, slept=True).blocks()
+    assert Span("computing", 0, 0.2, "run", cpu=0.19, slept=False).blocks()
+    assert Span("hand made", 0, 0.2, "run").blocks()  # not measured: judged by its length
+    assert not Span("short", 0, 0.01, "run", cpu=0.01, slept=True).blocks()
+    assert not Span("waiting", 0, 0.2, "wait").blocks()
+
+
+def test_computing_and_sleeping_steps_are_measured_as_blocking():
+    async def computes():
+        end = time.perf_counter() + timeline.BLOCKING_THRESHOLD * 2
+        while time.perf_counter() < end:
+            pass
+
+    async def main():
+        await asyncio.gather(computes(), blocks())
+
+    rec = run(measure("both kinds", main()))
+    blocked = {s.lane: s for s in rec.blocking_spans()}
+    assert set(blocked) == {"computes()", "blocks()"}
+    assert blocked["computes()"].cpu > timeline.BLOCKING_THRESHOLD / 2
+    assert blocked["blocks()"].slept is True

@@ -136,7 +136,7 @@ def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...)
     waiting_overlap = rec.max_overlap("wait")
     lanes = len(rec.worker_lanes)
     if blocked:
-        worst = max(blocked, key=lambda s: s.duration)
+        worst = min(blocked, key=lambda s: s.start)  # the first, so the message is the same every run
         return report(False, "", f"{worst.lane} blocked the event loop for {seconds(worst.duration)} "
                                  "(a call that does not `await`, such as time.sleep). "
                                  "While one task blocks, no other task can run.")
@@ -170,7 +170,7 @@ def not_blocking(rec: Recording, threshold: float = BLOCKING_THRESHOLD) -> Verdi
     blocked = rec.blocking_spans(threshold)
     if not blocked:
         return report(True, f"no step held the event loop for more than {threshold * 1000:.0f} ms.", "")
-    worst = max(blocked, key=lambda s: s.duration)
+    worst = min(blocked, key=lambda s: s.start)  # the first, so the message is the same every run
     return report(False, "", f"{worst.lane} held the event loop for {seconds(worst.duration)} without awaiting. "
                              "Look for a blocking call (time.sleep, requests, heavy CPU work) inside async def.")
 

@@ -352,7 +352,9 @@ async def serve(root: Path) -> None:
 
     from aiohttp import web
 
-    runner = web.AppRunner(make_app(root), access_log=None)
+    # Stop promptly: requests still sleeping (e.g. /sleep?seconds=5) are dropped
+    # after a short grace period instead of being waited for.
+    runner = web.AppRunner(make_app(root), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
     await site.start()

@@ -16,7 +16,11 @@ skipped), so ``await fetch(1); await fetch(2)`` inside one task still shows two
 lanes, one after the other.
 
 A step that runs for longer than ``BLOCKING_THRESHOLD`` seconds kept every other
-task from running: it is drawn as *blocked the loop*.
+task from running: it is drawn as *blocked the loop*.  To stay truthful on a
+busy machine, a long step counts as blocking only if the thread really did
+something in it: used CPU time, or went to sleep by itself (``time.sleep``, a
+blocking socket read).  A step that was merely pre-empted by the operating
+system (other processes wanted the CPU) is not blamed on the code.
 
 Recordings for threads or processes, which the loop cannot see, are built by
 hand with :meth:`Recording.add` or :meth:`Recording.track`.
@@ -63,10 +67,24 @@ class Span:
     start: float
     end: float
     state: State
+    #: CPU seconds the thread used in this step (None: not measured).
+    cpu: float | None = None
+    #: Whether the thread gave up the CPU by itself during the step, as
+    #: ``time.sleep`` or a blocking read do (None: not measured).
+    slept: bool | None = None
 
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+    def blocks(self, threshold: float | None = None) -> bool:
+        """True for a run span that held the loop longer than ``threshold``."""
+        limit = BLOCKING_THRESHOLD if threshold is None else threshold
+        if self.state != "run" or self.duration <= limit:
+            return False
+        if self.cpu is None or self.slept is None:
+            return True
+        return self.slept or self.cpu > limit / 2
 
 
 @dataclass
@@ -92,7 +110,8 @@ class Recording:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- building ------------------------------------------------------------
-    def add(self, lane: str, start: float, end: float, state: State = "run") -> Span:
+    def add(self, lane: str, start: float, end: float, state: State = "run", *,
+            cpu: float | None = None, slept: bool | None = None) -> Span:
         """Add a span given in seconds *since* ``t0`` and return it.
 
         Raises ``ValueError`` when the span ends before it starts, or when the
@@ -109,16 +128,16 @@ class Recording:
                 f"span {lane!r} ends before it starts (start={start:.3f} s, end={end:.3f} s); "
                 "pass times in seconds since the recording's t0, start first"
             )
-        span = Span(lane, float(start), float(end), state)
+        span = Span(lane, float(start), float(end), state, cpu, slept)
         with self._lock:
             if lane not in self._lane_order:
                 self._lane_order.append(lane)
             self.spans.append(span)
         return span
 
-    def add_absolute(self, lane: str, start: float, end: float, state: State = "run") -> Span:
+    def add_absolute(self, lane: str, start: float, end: float, state: State = "run", **extra: Any) -> Span:
         """Add a span given as raw ``time.perf_counter()`` readings."""
-        return self.add(lane, start - self.t0, end - self.t0, state)
+        return self.add(lane, start - self.t0, end - self.t0, state, **extra)
 
     @contextlib.contextmanager
     def track(self, lane: str, state: State = "run") -> Iterator[None]:
@@ -197,7 +216,7 @@ class Recording:
     def blocking_spans(self, threshold: float | None = None) -> list[Span]:
         """Run spans longer than ``threshold`` (default ``BLOCKING_THRESHOLD``)."""
         limit = BLOCKING_THRESHOLD if threshold is None else threshold
-        return [s for s in self.spans if s.state == "run" and s.duration > limit]
+        return [s for s in self.spans if s.blocks(limit)]
 
     def cancel_pending(self) -> int:
         """Cancel tasks that were still running when the measured code returned.
@@ -308,10 +327,16 @@ class _Recorder:
         self.labels[key] = name
         return name
 
-    def add(self, coro: Any, start: float, end: float, state: State) -> None:
+    def add(self, coro: Any, start: float, end: float, state: State,
+            usage: tuple[float, int] | None = None) -> None:
         if self.closed or end <= start:
             return
-        self.recording.add_absolute(self.label(coro), start, end, state)
+        extra = {}
+        if usage is not None and _USAGE_BEFORE is not None:
+            cpu0, switches0 = usage
+            cpu1, switches1 = _thread_usage()
+            extra = {"cpu": cpu1 - cpu0, "slept": switches1 > switches0}
+        self.recording.add_absolute(self.label(coro), start, end, state, **extra)
 
 
 def _call_text(coro: Any) -> str:
@@ -332,6 +357,25 @@ def _call_text(coro: Any) -> str:
     return call if len(call) <= 28 else name
 
 
+def _thread_usage() -> tuple[float, int]:
+    """(CPU seconds, voluntary context switches) of the calling thread."""
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return usage.ru_utime + usage.ru_stime, usage.ru_nvcsw
+
+
+try:  # Linux: per-thread accounting, to tell real blocking from pre-emption
+    import resource
+
+    _USAGE_BEFORE: Any = _thread_usage
+    _thread_usage()
+except (ImportError, AttributeError, OSError):  # pragma: no cover - other systems
+    _USAGE_BEFORE = None
+
+
+def _before() -> tuple[float, int] | None:
+    return _USAGE_BEFORE() if _USAGE_BEFORE is not None else None
+
+
 def _drive(coro: Coroutine, rec: _Recorder):
     """Generator used as ``__await__``: run ``coro`` step by step, recording."""
     send_value: Any = None
@@ -340,18 +384,19 @@ def _drive(coro: Coroutine, rec: _Recorder):
         before = _innermost_user(coro)
         if not rec.closed:
             rec.label(before)  # name it now, while its arguments can still be read
+        usage = _before()
         start = clock()
         try:
             yielded = coro.send(send_value) if error is None else coro.throw(error)
         except StopIteration as stop:
-            rec.add(before, start, clock(), "run")
+            rec.add(before, start, clock(), "run", usage)
             return stop.value
         except BaseException:
-            rec.add(before, start, clock(), "run")
+            rec.add(before, start, clock(), "run", usage)
             raise
         paused = clock()
         owner = _innermost_user(coro)
-        rec.add(owner, start, paused, "run")
+        rec.add(owner, start, paused, "run", usage)
         try:
             send_value, error = (yield yielded), None
         except GeneratorExit:
@@ -540,7 +585,7 @@ def draw(*recordings: Recording, min_width: float = 0.004):
                             edgecolor=colour, hatch="///", linewidth=0.8)
             for s in rec.spans_of(lane):
                 if s.state == "run":
-                    blocked = s.duration > BLOCKING_THRESHOLD
+                    blocked = s.blocks()
                     ax.barh(row, max(s.duration, axis_min), left=s.start, height=0.6,
                             color=BLOCKED_COLOUR if blocked else colour,
                             hatch="xx" if blocked else None, edgecolor="black" if blocked else colour,
