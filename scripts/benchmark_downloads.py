@@ -94,6 +94,14 @@ def strategies(with_httpx: bool) -> dict[str, Callable[[list[str]], Any]]:
     return found
 
 
+def load_average() -> list[float] | None:
+    """1, 5 and 15 minute load averages (None where the system does not say)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
 def httpx_version() -> str | None:
     try:
         import httpx
@@ -202,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (1 if args.quick else 3)
     with_httpx = not args.no_httpx and httpx_version() is not None
     soft, hard = downloads.raise_open_file_limit(4096)  # before the server starts: it inherits it
+    load_before = load_average()
+    print(f"Load average {load_before} (other work on this machine slows every number down)")
     print(f"Open-file limit: {soft} (hard {hard}); aiohttp {aiohttp.__version__}"
           f"{'; httpx ' + httpx_version() if with_httpx else '; httpx not used'}; "
           f"{os.cpu_count()} CPUs; Python {platform.python_version()}", flush=True)
@@ -225,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "command": "scripts/benchmark_downloads.py" + (" --quick" if args.quick else ""),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "open_file_limit": [soft, hard]},
+                    "platform": platform.platform(), "open_file_limit": [soft, hard],
+                    "load_average_before": load_before, "load_average_after": load_average()},
         "clients": {"aiohttp": aiohttp.__version__, "httpx": httpx_version() if with_httpx else None},
         "file_size": SIZE, "limit": LIMIT, "repeat": repeat,
         "results": results, "targets": targets(results), "seconds": total,

@@ -54,12 +54,12 @@ async def right_bounded(session, names, limit):
 
 def test_bounded_right(server, capsys):
     ok, out = bounded_verdict(right_bounded, server, 3, capsys)
-    assert ok and out.startswith("✅") and "exactly 3" in out
+    assert ok and out.startswith("✅") and "never more than 3" in out
 
 
 def test_bounded_right_with_another_limit(server, capsys):
     ok, out = bounded_verdict(right_bounded, server, 5, capsys)
-    assert ok and "exactly 5" in out
+    assert ok and "never more than 5" in out
 
 
 def test_bounded_limit_blank(server, capsys):
@@ -121,12 +121,13 @@ def test_bounded_sequential(server, capsys):
     assert not ok and "only one download at a time" in out
 
 
-def test_bounded_semaphore_smaller_than_limit(server, capsys):
+def test_bounded_semaphore_smaller_than_limit_still_respects_the_limit(server, capsys):
+    """Fewer in flight than allowed is not wrong: the server may see fewer on a busy machine."""
     async def two(session, names, limit):
         return await right_bounded(session, names, 2)
 
     ok, out = bounded_verdict(two, server, 3, capsys)
-    assert not ok and "at most 2" in out and "created with `limit`" in out
+    assert ok and "never more than 3" in out
 
 
 def test_bounded_missing_await_on_fetch(server, capsys):

@@ -47,9 +47,11 @@ async def check_bounded(download_bounded: Callable[..., Any], server: LocalServe
     """Run ``download_bounded(session, names, limit)`` on the first ``count``
     files of ``server`` and check it.
 
-    Right when every file arrives intact, in order, and the server saw exactly
-    ``limit`` requests at once: more means the limit did not hold, one means
-    the downloads ran one after another.  ``limit`` must be a whole number
+    Right when every file arrives intact, in order, and the server saw more
+    than one request at once but never more than ``limit``: more means the
+    limit did not hold, one means the downloads ran one after another.  (How
+    close to ``limit`` the server gets depends on the machine's load, so it is
+    not checked.)  ``limit`` must be a whole number
     from 2 to one less than the number of files, so that the bound matters.
     """
     files = server.files[:count]
@@ -91,9 +93,6 @@ async def check_bounded(download_bounded: Callable[..., Any], server: LocalServe
     if seen <= 1:
         return report(False, "", "the server saw only one download at a time: they ran one after another. "
                                  "Start them all with asyncio.gather and let the Semaphore hold the extra ones back.")
-    if seen < limit:
-        return report(False, "", f"the server saw at most {seen} downloads at once although your limit allows "
-                                 f"{limit}. Is the Semaphore created with `limit`?")
     problems = check_bodies(files, list(result))
     if problems:
         got = sorted(sha256(r) for r in result if isinstance(r, (bytes, bytearray)))
@@ -103,8 +102,8 @@ async def check_bounded(download_bounded: Callable[..., Any], server: LocalServe
                                      "awaitables: return what gather gives you.")
         return report(False, "", f"the downloads are not what the server sent: {problems[0]}"
                                  + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "") + ".")
-    return report(True, f"all {len(files)} files arrived intact, and the server never saw more than "
-                        f"{limit} at once (it saw exactly {seen}).", "")
+    return report(True, f"all {len(files)} files arrived intact; the server saw several downloads at once, "
+                        f"but never more than {limit}.", "")
 
 
 # -- Exercise: the secretly sequential downloader -----------------------------------------------
