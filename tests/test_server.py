@@ -170,7 +170,7 @@ def test_site_and_robots(server):
 def test_stats_count_requests_statuses_and_most_in_flight():
     with LocalServer(files=6, size=512, latency=0.5, missing=1, name="test_server-stats") as s:
         s.reset_stats()
-        assert s.stats() == {"requests": 0, "in_flight": 0, "max_in_flight": 0, "by_status": {}}
+        assert s.stats() == {"requests": 0, "in_flight": 0, "max_in_flight": 0, "by_status": {}, "by_path": {}}
         threads = [threading.Thread(target=get, args=(f.url,)) for f in s.files]
         for t in threads:
             t.start()
@@ -310,3 +310,15 @@ def test_server_keeps_answering_after_logging_a_lot():
                 break  # already stuck
         status, _ = get(s.files[0].url, timeout=3)
         assert status == 200
+
+
+def test_stats_count_requests_by_path():
+    with LocalServer(files=2, size=64, latency=0, name="test_server-by-path") as s:
+        get(s.files[0].url)
+        get(s.files[0].url)
+        get(s.files[1].url)
+        by_path = s.stats()["by_path"]
+        assert by_path[f"/files/{s.files[0].name}"] == 2
+        assert by_path[f"/files/{s.files[1].name}"] == 1
+        s.reset_stats()
+        assert s.stats()["by_path"] == {}

@@ -17,7 +17,7 @@ import asyncio
 import inspect
 from typing import Any, Callable
 
-from .timeline import BLOCKING_THRESHOLD, Recording, seconds
+from .timeline import BLOCKING_THRESHOLD, Recording, Span, seconds
 
 __all__ = [
     "Verdict",
@@ -105,6 +105,15 @@ def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = 
                   f"{name} is {actual!r}, expected {expected!r}. {hint}".strip())
 
 
+def culprit(blocked: list[Span]) -> Span:
+    """The blocking step to name in a message: the first of the longest ones.
+
+    Steps within 20% of the longest count as equally long, so equal sleeps
+    always name the same (first) lane, and a clearly longest step wins."""
+    longest = max(s.duration for s in blocked)
+    return min((s for s in blocked if s.duration >= 0.8 * longest), key=lambda s: s.start)
+
+
 def _recording_or_message(rec: Any, what: str) -> str | None:
     if rec is ...:
         return _blank_message(what)
@@ -136,7 +145,7 @@ def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...)
     waiting_overlap = rec.max_overlap("wait")
     lanes = len(rec.worker_lanes)
     if blocked:
-        worst = min(blocked, key=lambda s: s.start)  # the first, so the message is the same every run
+        worst = culprit(blocked)
         return report(False, "", f"{worst.lane} blocked the event loop for {seconds(worst.duration)} "
                                  "(a call that does not `await`, such as time.sleep). "
                                  "While one task blocks, no other task can run.")
@@ -170,7 +179,7 @@ def not_blocking(rec: Recording, threshold: float = BLOCKING_THRESHOLD) -> Verdi
     blocked = rec.blocking_spans(threshold)
     if not blocked:
         return report(True, f"no step held the event loop for more than {threshold * 1000:.0f} ms.", "")
-    worst = min(blocked, key=lambda s: s.start)  # the first, so the message is the same every run
+    worst = culprit(blocked)
     return report(False, "", f"{worst.lane} held the event loop for {seconds(worst.duration)} without awaiting. "
                              "Look for a blocking call (time.sleep, requests, heavy CPU work) inside async def.")
 

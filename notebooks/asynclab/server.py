@@ -218,7 +218,8 @@ class LocalServer:
 
     # -- introspection (plain blocking HTTP: call it outside timed code) --------
     def stats(self) -> dict[str, Any]:
-        """Requests seen, statuses, and the most requests in flight at once."""
+        """Requests seen (in all, ``by_status`` and ``by_path``), and the most
+        requests in flight at once (``max_in_flight``)."""
         with urllib.request.urlopen(f"{self.url}/stats", timeout=10) as response:
             return json.load(response)
 
@@ -270,7 +271,7 @@ def make_app(root: Path):
     latency, slow_latency = manifest["latency"], manifest["slow_latency"]
     pages = site_pages(manifest["pages"], manifest["seed"]) if manifest["pages"] else {}
     files_dir = (root / "files").resolve()
-    stats: dict[str, Any] = {"requests": 0, "in_flight": 0, "max_in_flight": 0, "by_status": {}}
+    stats: dict[str, Any] = {"requests": 0, "in_flight": 0, "max_in_flight": 0, "by_status": {}, "by_path": {}}
     seen: set[str] = set()
 
     @web.middleware
@@ -278,6 +279,7 @@ def make_app(root: Path):
         if request.path.startswith("/stats"):
             return await handler(request)
         stats["requests"] += 1
+        stats["by_path"][request.path] = stats["by_path"].get(request.path, 0) + 1
         stats["in_flight"] += 1
         stats["max_in_flight"] = max(stats["max_in_flight"], stats["in_flight"])
         status = 500
@@ -331,7 +333,7 @@ def make_app(root: Path):
         return web.json_response(stats)
 
     async def reset_stats(request: web.Request) -> web.Response:
-        stats.update(requests=0, max_in_flight=stats["in_flight"], by_status={})
+        stats.update(requests=0, max_in_flight=stats["in_flight"], by_status={}, by_path={})
         seen.clear()
         return web.json_response(stats)
 
