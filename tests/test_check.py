@@ -123,3 +123,28 @@ def test_raises(capsys):
 def test_verdict_is_silent_in_ipython():
     verdict = check.report(True, "good", "bad")
     assert verdict and verdict._ipython_display_() is None
+
+
+def test_attempt_keeps_the_error_and_cancels_what_was_left_running():
+    async def sloppy():
+        asyncio.get_running_loop().create_task(asyncio.sleep(10))  # lost on purpose
+        await asyncio.sleep(0.01)
+        raise ValueError("learner's bug")
+
+    async def main():
+        rec = await check.attempt("sloppy", sloppy())
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return rec, others
+
+    rec, others = asyncio.run(main())
+    assert isinstance(rec.error, ValueError)
+    assert len(rec.unfinished) == 1 and all(t.cancelled() for t in rec.pending)
+    assert others == []
+
+
+def test_attempt_cancels_a_future_returned_unawaited():
+    async def returns_task():
+        return asyncio.get_running_loop().create_task(asyncio.sleep(10))
+
+    rec = asyncio.run(check.attempt("future", returns_task()))
+    assert rec.error is None and rec.result.cancelled()

@@ -17,10 +17,11 @@ import asyncio
 import inspect
 from typing import Any, Callable
 
-from .timeline import BLOCKING_THRESHOLD, Recording, Span, seconds
+from .timeline import BLOCKING_THRESHOLD, Recording, Span, measure, seconds
 
 __all__ = [
     "Verdict",
+    "attempt",
     "blank",
     "equal",
     "is_blank",
@@ -103,6 +104,25 @@ def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = 
         ok = actual == expected
     return report(ok, f"{name} is {expected!r}. Correct!",
                   f"{name} is {actual!r}, expected {expected!r}. {hint}".strip())
+
+
+async def attempt(title: str, coro: Any) -> Recording:
+    """Run and record a learner's coroutine for a check, without ever raising.
+
+    The learner's exception (if any) is kept in ``rec.error``; tasks the code
+    started and left running (``rec.pending``), and a Future it returned
+    without awaiting it, are cancelled and awaited, so nothing outlives the
+    cell.  How many were left running is in ``rec.unfinished``.
+    """
+    rec = await measure(title, coro, raise_errors=False)
+    leftovers: list[Any] = list(rec.pending)
+    if isinstance(rec.result, asyncio.Future) and not rec.result.done():
+        leftovers.append(rec.result)
+    for future in leftovers:
+        future.cancel()
+    if leftovers:
+        await asyncio.gather(*leftovers, return_exceptions=True)
+    return rec
 
 
 def culprit(blocked: list[Span]) -> Span:
