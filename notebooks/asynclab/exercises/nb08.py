@@ -151,8 +151,9 @@ async def heartbeat(stop: asyncio.Event) -> int:
 
 async def your_program(crunch: Callable[..., Awaitable[Any]], pool: ProcessPoolExecutor, limit: int) -> Any:
     stop = asyncio.Event()
-    beat = asyncio.create_task(heartbeat(stop))
-    work = asyncio.create_task(crunch(pool, limit))  # its own lane on the timeline
+    beat = asyncio.create_task(heartbeat(stop), name="heartbeat")
+    # its own lane on the timeline, named for the messages (whatever the learner called the function)
+    work = asyncio.create_task(crunch(pool, limit), name=f"crunch(pool, {limit})")
     try:
         return await work
     finally:
