@@ -206,6 +206,38 @@ def test_split_wrong(capsys, survey, words):
     assert out.startswith("❌ Not yet:") and words in out, out
 
 
+def test_split_literal_blank_is_reported(capsys):
+    # `return_exceptions=...` is truthy, so without a look at the code this answer would pass
+    async def survey(hosts):
+        results = await asyncio.gather(*(ping(h) for h in hosts), return_exceptions=...)
+        up, down = {}, {}
+        for host, result in zip(hosts, results):
+            if isinstance(result, BaseException):
+                down[host] = type(result).__name__
+            else:
+                up[host] = result
+        return up, down
+
+    assert not run(nb06.check_split(survey(HOSTS), UP, DOWN))
+    out = _line(capsys)
+    assert out.startswith("❌ Not yet: survey still has a `...` blank") and "return_exceptions=" in out, out
+
+
+def test_split_both_blanks_as_committed(capsys):
+    async def survey(hosts):
+        results = await asyncio.gather(*(ping(h) for h in hosts), return_exceptions=...)
+        up, down = {}, {}
+        for host, result in zip(hosts, results):
+            if ...:
+                down[host] = type(result).__name__
+            else:
+                up[host] = result
+        return up, down
+
+    assert not run(nb06.check_split(survey(HOSTS), UP, DOWN))
+    assert "still has a `...` blank" in _line(capsys)
+
+
 def test_split_sequential(capsys):
     async def survey(hosts):
         up, down = {}, {}

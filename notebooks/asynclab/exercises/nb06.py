@@ -41,6 +41,9 @@ class Run:
         return None if self.rec is None else self.rec.result
 
 
+_NO_CODE = (lambda: None).__code__   # stands in when a coroutine has no cr_code
+
+
 def _name(coro: Any) -> str:
     return getattr(coro, "__qualname__", "your function").rsplit(".", 1)[-1]
 
@@ -218,6 +221,13 @@ async def check_split(coro: Coroutine[Any, Any, Any], expected_up: dict[str, Any
     problem = _not_a_coroutine(coro, "survey(HOSTS)")
     if problem:
         return report(False, "", problem)
+    if ... in getattr(coro, "cr_code", _NO_CODE).co_consts:
+        # `return_exceptions=...` would pass unnoticed: `...` is truthy, so gather acts as if True.
+        name = _name(coro)
+        coro.close()
+        return report(False, "", f"{name} still has a `...` blank: write True or False after "
+                                 "return_exceptions=, and a real test after `if`. (A `...` left after "
+                                 "return_exceptions= happens to count as true, which would hide the blank.)")
     outcome = await run("your survey", coro)
     if outcome.error is not None:
         exc = outcome.error
