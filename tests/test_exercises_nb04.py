@@ -289,10 +289,14 @@ SLOW = {"home": 0.02, "search": 0.5, "blog": 0.04}
 SLOW_EXPECTED = ["<home>", None, "<blog>"]
 
 
-def with_limit(limit):
+def with_limit(limit, use_wait_for=False):
+    """The notebook's answer (asyncio.timeout), or the wait_for variant."""
     async def fetch_within(name, delay):
         try:
-            return await asyncio.wait_for(fetch_page(name, delay), timeout=limit)
+            if use_wait_for:
+                return await asyncio.wait_for(fetch_page(name, delay), timeout=limit)
+            async with asyncio.timeout(limit):
+                return await fetch_page(name, delay)
         except TimeoutError:
             return None
 
@@ -304,6 +308,13 @@ def with_limit(limit):
 
 def test_deadline_right(capsys):
     verdict, left = run_check(nb04.check_timeout_keeps_fast, with_limit(0.15)(SLOW), SLOW_EXPECTED, at_least=3)
+    passed(capsys, verdict)
+    assert left == []
+
+
+def test_deadline_with_wait_for_also_right(capsys):
+    verdict, left = run_check(nb04.check_timeout_keeps_fast, with_limit(0.15, use_wait_for=True)(SLOW),
+                              SLOW_EXPECTED, at_least=3)
     passed(capsys, verdict)
     assert left == []
 
@@ -343,7 +354,8 @@ def test_deadline_blanks_in_a_notebook_helper_are_found_before_running(capsys):
     cell = '''
 async def fetch_within(name, delay):
     try:
-        return await asyncio.wait_for(..., timeout=...)
+        async with asyncio.timeout(...):
+            return await ...
     except ...:
         return None
 
