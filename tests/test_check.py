@@ -126,8 +126,11 @@ def test_verdict_is_silent_in_ipython():
 
 
 def test_attempt_keeps_the_error_and_cancels_what_was_left_running():
+    async def forever():
+        await asyncio.sleep(10)
+
     async def sloppy():
-        asyncio.get_running_loop().create_task(asyncio.sleep(10))  # lost on purpose
+        asyncio.get_running_loop().create_task(forever())  # lost on purpose
         await asyncio.sleep(0.01)
         raise ValueError("learner's bug")
 

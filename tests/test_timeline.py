@@ -326,3 +326,20 @@ def test_computing_and_sleeping_steps_are_measured_as_blocking():
     assert set(blocked) == {"computes()", "blocks()"}
     assert blocked["computes()"].cpu > timeline.BLOCKING_THRESHOLD / 2
     assert blocked["blocks()"].slept is True
+
+
+def test_library_tasks_get_no_lane_and_hand_made_recordings_never_block():
+    async def main():
+        # a task whose coroutine is asyncio's own code, as libraries create
+        await asyncio.gather(asyncio.ensure_future(asyncio.sleep(0.01)), pause("mine"))
+
+    rec = run(measure("mixed", main()))
+    assert rec.worker_lanes == ["pause('mine', 0.05)"]
+
+    threads = Recording("threads", on_loop=False)
+    threads.add("worker 1", 0.0, 1.0, "run")
+    threads.finish(1.0)
+    assert threads.blocking_spans() == []
+    fig = draw(threads)
+    assert all(p.get_hatch() != "xx" for p in fig.axes[0].patches)
+    matplotlib.pyplot.close(fig)

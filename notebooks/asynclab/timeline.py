@@ -104,6 +104,10 @@ class Recording:
     spans: list[Span] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)
     root_lane: str | None = None
+    #: True when the lanes share one event loop's thread (what measure()
+    #: records): only then can a long step "block the loop".  Set it to False
+    #: for recordings of threads or processes, which have no loop to block.
+    on_loop: bool = True
     error: BaseException | None = None
     pending: list[asyncio.Task] = field(default_factory=list, repr=False)
     _lane_order: list[str] = field(default_factory=list, repr=False)
@@ -215,6 +219,8 @@ class Recording:
 
     def blocking_spans(self, threshold: float | None = None) -> list[Span]:
         """Run spans longer than ``threshold`` (default ``BLOCKING_THRESHOLD``)."""
+        if not self.on_loop:
+            return []
         limit = BLOCKING_THRESHOLD if threshold is None else threshold
         return [s for s in self.spans if s.blocks(limit)]
 
@@ -261,7 +267,7 @@ _THIS_FILE = os.path.realpath(__file__)
 # learner's coroutines must not take over their lanes.
 _MACHINERY = (os.path.join(os.path.dirname(_THIS_FILE), "exercises") + os.sep,
               os.path.join(os.path.dirname(_THIS_FILE), "check.py"))
-_DEFAULT_TASK_NAME = re.compile(r"^Task-\d+$")
+_DEFAULT_TASK_NAME = re.compile(r"^(Task-\d+|None)$")  # 3.13.0 may name tasks "None"
 
 
 def _is_user_code(filename: str) -> bool:
@@ -472,6 +478,8 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
     def factory(loop: asyncio.AbstractEventLoop, coro: Coroutine, **kwargs: Any) -> asyncio.Future:
         if recorder.closed or not asyncio.iscoroutine(coro):
             wrapped = coro
+        elif coro is not recorder.root and not _is_user_code(_code_of(coro).co_filename if _code_of(coro) else ""):
+            wrapped = coro  # a library's own task (e.g. aiohttp closing a connection): not a lane
         else:
             wrapped = _wrap(coro, recorder)
         if previous is not None:
@@ -589,7 +597,7 @@ def draw(*recordings: Recording, min_width: float = 0.004):
                             edgecolor=colour, hatch="///", linewidth=0.8)
             for s in rec.spans_of(lane):
                 if s.state == "run":
-                    blocked = s.blocks()
+                    blocked = rec.on_loop and s.blocks()
                     ax.barh(row, max(s.duration, axis_min), left=s.start, height=0.6,
                             color=BLOCKED_COLOUR if blocked else colour,
                             hatch="xx" if blocked else None, edgecolor="black" if blocked else colour,
@@ -603,7 +611,7 @@ def draw(*recordings: Recording, min_width: float = 0.004):
     last.set_xlim(0, longest * 1.03)
     last.set_xlabel("seconds since start")
     handles = [
-        Patch(facecolor=LANE_COLOURS[0], edgecolor=LANE_COLOURS[0], label="running (on the loop's thread)"),
+        Patch(facecolor=LANE_COLOURS[0], edgecolor=LANE_COLOURS[0], label="running Python code"),
         Patch(facecolor="white", edgecolor=LANE_COLOURS[0], hatch="///", label="waiting (loop free for others)"),
     ]
     if any(r.blocking_spans() for r in recs):

@@ -167,7 +167,7 @@ def worker_recording(title: str, t0: float, runs: Iterable[Run], end: float | No
     if not runs:
         raise ValueError(f"worker_recording({title!r}) got no runs: did the pool do any work?")
     names = lane_names(runs)
-    rec = Recording(title, t0=t0)
+    rec = Recording(title, t0=t0, on_loop=False)  # threads or processes: no loop to block
     for run in sorted(runs, key=lambda r: r.start):
         lane = names[run.worker]
         for start, stop, state in run.spans:
