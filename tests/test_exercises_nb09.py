@@ -464,7 +464,7 @@ def test_capped_one_at_a_time(capsys, outcomes):
 
 def test_capped_blank(capsys, outcomes):
     outcome, stats, left = outcomes["blank"]
-    failed(capsys, nb09.check_capped(outcome, stats, limit=3, n=12), "still a `...`")
+    failed(capsys, nb09.check_capped(outcome, stats, limit=3, n=12), "a `...` blank is still there: replace every `...` in fetch_all")
     assert left == []
 
 

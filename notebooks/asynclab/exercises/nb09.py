@@ -167,7 +167,8 @@ def _failure_message(failure: Failure, who: str) -> str:
     if error is not failure.error:
         text = f"{type(failure.error).__name__} from a TaskGroup, first {type(error).__name__}: {error}"
     if "ellipsis" in str(error):
-        return f"{who} raised {text}. Is there still a `...` to replace?"
+        return (f"a `...` blank is still there: replace every `...` in {who.removesuffix('()')} "
+                f"before running it. (Python's words: {text}.)")
     return f"{who} raised {text}."
 
 
