@@ -361,3 +361,9 @@ def test_stats_count_requests_by_path():
         assert by_path[f"/files/{s.files[1].name}"] == 1
         s.reset_stats()
         assert s.stats()["by_path"] == {}
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "abc"])
+def test_sleep_refuses_values_that_are_not_a_duration(value):
+    with LocalServer(files=1, size=64, latency=0, name="test_server-sleep-values") as s:
+        assert get(f"{s.url}/sleep?seconds={value}", timeout=5)[0] == 400

@@ -34,6 +34,7 @@ import argparse
 import atexit
 import hashlib
 import json
+import math
 import os
 import random
 import shutil
@@ -313,9 +314,12 @@ def make_app(root: Path):
 
     async def sleep_for(request: web.Request) -> web.Response:
         try:
-            seconds = min(float(request.query.get("seconds", "1")), 30.0)
+            seconds = float(request.query.get("seconds", "1"))
         except ValueError:
-            raise web.HTTPBadRequest(text="seconds must be a number, e.g. /sleep?seconds=0.5\n") from None
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds < 0:
+            raise web.HTTPBadRequest(text="seconds must be a number >= 0, e.g. /sleep?seconds=0.5\n")
+        seconds = min(seconds, 30.0)
         await asyncio.sleep(seconds)
         return web.Response(text=f"slept {seconds:.2f} s\n")
 
