@@ -576,7 +576,8 @@ def draw(*recordings: Recording, min_width: float = 0.004):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    longest = max(r.total_wall for r in recs) or 1e-3
+    # at least a tenth of a second, so a run that took almost nothing looks like it
+    longest = max(max(r.total_wall for r in recs), 0.1)
     heights = [max(len(r.lanes), 1) + 1.2 for r in recs]
     fig, axes = plt.subplots(
         len(recs), 1, sharex=True, squeeze=False,
