@@ -343,3 +343,9 @@ def test_library_tasks_get_no_lane_and_hand_made_recordings_never_block():
     fig = draw(threads)
     assert all(p.get_hatch() != "xx" for p in fig.axes[0].patches)
     matplotlib.pyplot.close(fig)
+
+
+def test_the_tasks_the_code_created_are_listed():
+    rec = run(measure("gather", all_at_once()))
+    assert len(rec.tasks) == 3 and all(t.done() for t in rec.tasks)
+    assert rec.pending == [] and rec.unfinished == []

@@ -110,6 +110,8 @@ class Recording:
     on_loop: bool = True
     error: BaseException | None = None
     pending: list[asyncio.Task] = field(default_factory=list, repr=False)
+    #: Every task the measured code created (not the measured task itself).
+    tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
     _lane_order: list[str] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -509,7 +511,8 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
         recorder.closed = True
         loop.set_task_factory(previous)
         del _active[id(loop)]
-        still = [(t, c) for t, c in recorder.tasks if not t.done()]
+        recording.tasks = [t for t, _ in recorder.tasks[1:]]  # [0] is the measured task
+        still = [(t, c) for t, c in recorder.tasks[1:] if not t.done()]
         recording.pending = [t for t, _ in still]
         recording.unfinished = [recorder.labels.get(id(c), _call_text(c)) for _, c in still]
     return recording
