@@ -212,7 +212,7 @@ def test_the_notebook_skeleton(fresh, capsys):
     assert not verdict
     assert "❌ Not yet: 4 things to fix:" in out
     assert "27 of the 28 reachable pages were never fetched, e.g. /site/page-04.html, linked from " \
-           "/site/index.html, which was fetched (so why was that link not followed)" in out
+           "/site/index.html: that page was fetched, but its link was not followed (look at should_follow)" in out
     assert "5 of the 5 broken links are missing" in out
     assert "aiohttp's default is 5 minutes" in out
     assert "never had two requests in flight at once" in out
@@ -229,7 +229,8 @@ def test_the_notebook_skeleton(fresh, capsys):
     (dict(read_robots="urllib"), "did not go through your ClientSession"),
     (dict(dedupe="fetch"), "were fetched more than once"),
     (dict(one_session=False), "ClientSessions made requests"),
-    (dict(record_broken=False), "5 of the 5 broken links are missing from result['broken']"),
+    (dict(record_broken=False), "5 of the 5 broken links are missing from result['broken'], e.g. "
+                                "/site/gone-12.html, which was fetched but is not in the result"),
     (dict(result="none"), "Is the `return` line missing?"),
 ])
 def test_each_rule(fresh, capsys, options, words):

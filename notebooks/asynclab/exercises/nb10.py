@@ -390,8 +390,10 @@ def _example(paths: set[str], parents: dict[str, Any], fetched: set[str]) -> str
     telling = sorted(p for p in paths if parents.get(p) in fetched)
     first = telling[0] if telling else sorted(paths)[0]
     parent = parents.get(first)
+    if first in fetched:
+        return f"{first}, which was fetched but is not in the result"
     if parent in fetched:
-        return f"{first}, linked from {parent}, which was fetched (so why was that link not followed)"
+        return f"{first}, linked from {parent}: that page was fetched, but its link was not followed (look at should_follow)"
     return f"{first} (linked from {parent})" if parent else first
 
 
