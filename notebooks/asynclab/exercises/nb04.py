@@ -22,7 +22,7 @@ from typing import Any, Coroutine
 
 from .. import check
 from ..check import Verdict, report
-from ..timeline import Recording, measure, seconds, summary
+from ..timeline import Recording, measure, seconds, summary  # noqa: F401 (tests use nb04.measure)
 
 __all__ = [
     "Attempt",
@@ -155,43 +155,15 @@ def _is_notebook_code(code: types.CodeType) -> bool:
 
 
 async def attempt(title: str, coro: Coroutine[Any, Any, Any]) -> Attempt:
-    """Run and record ``coro``; never raise for what the learner's code did.
-
-    Every task the code creates is noted (through the loop's task factory, to
-    which :func:`measure` chains), and any still running at the end are
+    """Run and record ``coro`` with :func:`asynclab.check.attempt`; never raise
+    for what the learner's code did.  Tasks still running at the end are
     cancelled and awaited, so nothing the attempt started outlives the cell.
     """
-    name = getattr(coro, "__qualname__", "your code")
-    outcome = Attempt(name=name)
-    loop = asyncio.get_running_loop()
-    previous = loop.get_task_factory()
-    created: list[asyncio.Task] = []
-
-    def noting_factory(loop: asyncio.AbstractEventLoop, inner: Any, **kwargs: Any) -> asyncio.Future:
-        task = previous(loop, inner, **kwargs) if previous is not None else asyncio.Task(inner, loop=loop, **kwargs)
-        created.append(task)
-        return task
-
-    loop.set_task_factory(noting_factory)
-    try:
-        outcome.rec = await measure(title, coro)
-    except Exception as exc:  # the learner's error: explained by the check
-        outcome.error = exc
-    finally:
-        loop.set_task_factory(previous)
-    running = [t for t in created[1:] if not t.done()]  # created[0] is the measured task itself
-    outcome.leftovers = len(running)
-    result = outcome.result
-    if isinstance(result, asyncio.Future) and not result.done():
-        result.cancel()
-        running.append(result)
-    for task in running:
-        task.cancel()
-    if running:
-        await asyncio.gather(*running, return_exceptions=True)
-    outcome.tasks = created[1:]
-    outcome.cancelled = sum(1 for t in outcome.tasks if t.cancelled())
-    return outcome
+    rec = await check.attempt(title, coro)
+    return Attempt(name=getattr(coro, "__qualname__", "your code"),
+                   rec=None if rec.error is not None else rec, error=rec.error,
+                   leftovers=len(rec.pending), cancelled=sum(1 for t in rec.tasks if t.cancelled()),
+                   tasks=rec.tasks)
 
 
 # --------------------------------------------------------------------------
