@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Coroutine
 
-from ..check import Verdict, report
-from ..timeline import Recording, measure
+from ..check import Verdict, attempt, report
+from ..timeline import Recording
 
 __all__ = ["Run", "check_in_order", "check_sizes", "check_split", "run"]
 
@@ -60,37 +60,14 @@ def _not_a_coroutine(coro: Any, call: str) -> str | None:
 
 
 async def run(title: str, coro: Coroutine[Any, Any, Any]) -> Run:
-    """Run and record ``coro``; never raise for what the learner's code did.
-
-    Tasks that the code started and left running (and a Future it returned
-    without awaiting it) are cancelled and awaited, so nothing outlives the check.
+    """Run and record ``coro`` with :func:`asynclab.check.attempt`; never raise
+    for what the learner's code did.  Tasks that the code started and left
+    running (and a Future it returned without awaiting it) are cancelled and
+    awaited, so nothing outlives the check.
     """
-    outcome = Run(name=_name(coro))
-    loop = asyncio.get_running_loop()
-    previous = loop.get_task_factory()
-    created: list[asyncio.Task] = []
-
-    def noting_factory(loop: asyncio.AbstractEventLoop, inner: Any, **kwargs: Any) -> asyncio.Future:
-        task = previous(loop, inner, **kwargs) if previous is not None else asyncio.Task(inner, loop=loop, **kwargs)
-        created.append(task)
-        return task
-
-    loop.set_task_factory(noting_factory)
-    try:
-        outcome.rec = await measure(title, coro)
-    except Exception as exc:  # the learner's error: explained by the check
-        outcome.error = exc
-    finally:
-        loop.set_task_factory(previous)
-    pending: list[asyncio.Future] = [t for t in created[1:] if not t.done()]  # created[0]: the measured task
-    outcome.leftovers = len(pending)
-    if isinstance(outcome.result, asyncio.Future) and not outcome.result.done():
-        pending.append(outcome.result)
-    for fut in pending:
-        fut.cancel()
-    if pending:
-        await asyncio.gather(*pending, return_exceptions=True)
-    return outcome
+    rec = await attempt(title, coro)
+    return Run(name=_name(coro), rec=None if rec.error is not None else rec,
+               error=rec.error, leftovers=len(rec.pending))
 
 
 def _close_coroutines(values: Any) -> int:
