@@ -151,3 +151,24 @@ def test_attempt_cancels_a_future_returned_unawaited():
 
     rec = asyncio.run(check.attempt("future", returns_task()))
     assert rec.error is None and rec.result.cancelled()
+
+
+def test_attempt_with_grace_does_not_wait_forever_for_a_stubborn_task():
+    async def stubborn():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.5)  # ignores the cancellation for a while
+
+    async def leaves_it():
+        asyncio.get_running_loop().create_task(stubborn())
+        await asyncio.sleep(0.01)
+
+    async def main():
+        rec = await check.attempt("stubborn", leaves_it(), grace=0.05)
+        still = [t for t in rec.pending if not t.done()]
+        await asyncio.gather(*rec.pending)
+        return rec, still
+
+    rec, still = asyncio.run(main())
+    assert rec.unfinished and len(still) == 1

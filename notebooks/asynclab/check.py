@@ -106,13 +106,15 @@ def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = 
                   f"{name} is {actual!r}, expected {expected!r}. {hint}".strip())
 
 
-async def attempt(title: str, coro: Any) -> Recording:
+async def attempt(title: str, coro: Any, *, grace: float | None = None) -> Recording:
     """Run and record a learner's coroutine for a check, without ever raising.
 
     The learner's exception (if any) is kept in ``rec.error``; tasks the code
     started and left running (``rec.pending``), and a Future it returned
     without awaiting it, are cancelled and awaited, so nothing outlives the
-    cell.  How many were left running is in ``rec.unfinished``.
+    cell.  How many were left running is in ``rec.unfinished``.  With
+    ``grace`` (seconds), a task that ignores its cancellation is waited for
+    at most that long, so such a task cannot hang the check.
     """
     rec = await measure(title, coro, raise_errors=False)
     leftovers: list[Any] = list(rec.pending)
@@ -120,8 +122,13 @@ async def attempt(title: str, coro: Any) -> Recording:
         leftovers.append(rec.result)
     for future in leftovers:
         future.cancel()
-    if leftovers:
+    if leftovers and grace is None:
         await asyncio.gather(*leftovers, return_exceptions=True)
+    elif leftovers:
+        done, _ = await asyncio.wait(leftovers, timeout=grace)
+        for future in done:  # retrieve errors raised while cancelling, so asyncio does not log them
+            if not future.cancelled():
+                future.exception()
     return rec
 
 
