@@ -23,7 +23,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Coroutine, Sequence
 
-from ..check import Verdict, is_blank, overlapped, report
+from ..check import Verdict, attempt, is_blank, overlapped, report
 from ..timeline import Recording, measure, seconds
 
 __all__ = [
@@ -98,9 +98,9 @@ class Failure:
 class _TaskCollector:
     """Note every task created on the loop while active; cancel the unfinished ones on exit.
 
-    It chains a task factory *under* any factory already installed (such as
-    ``measure``'s, installed later, which then calls this one), so it sees
-    every task, wrapped or not.
+    For :func:`try_download`, which runs the learner's code without
+    ``measure`` (so :func:`asynclab.check.attempt` does not apply); it also
+    catches aiohttp's own tasks, which ``measure`` would leave out.
     """
 
     def __init__(self, grace: float) -> None:
@@ -136,7 +136,7 @@ class _TaskCollector:
 
 
 async def measure_safely(title: str, coro: Coroutine[Any, Any, Any], grace: float = 2.0) -> Recording | Failure:
-    """Like ``await measure(title, coro)``, for exercise cells.
+    """Like ``await measure(title, coro)``, for exercise cells (built on :func:`asynclab.check.attempt`).
 
     * If the measured code raises an ``Exception``, return a :class:`Failure`
       (the checks turn it into plain words) instead of a traceback.
@@ -147,16 +147,13 @@ async def measure_safely(title: str, coro: Coroutine[Any, Any, Any], grace: floa
     if not asyncio.iscoroutine(coro):
         # Let measure() explain the misuse (a function, a missing call...).
         return await measure(title, coro)
-    outcome: Recording | Failure
-    async with _TaskCollector(grace) as tasks:
-        try:
-            outcome = await measure(title, coro)
-        except Exception as exc:  # the learner's error, explained by the checks
-            outcome = Failure(title, exc, [])
-    if isinstance(outcome, Failure):
-        outcome.unfinished = [getattr(t.get_coro(), "__qualname__", "task")  # type: ignore[union-attr]
-                              for t in tasks.strays]
-    return outcome
+    rec = await attempt(title, coro, grace=grace)
+    for task in rec.tasks:  # errors were reported by the checks: do not log them again
+        if task.done() and not task.cancelled():
+            task.exception()
+    if rec.error is not None:
+        return Failure(title, rec.error, [getattr(t.get_coro(), "__qualname__", "task") for t in rec.pending])
+    return rec
 
 
 def _failure_message(failure: Failure, who: str) -> str:
