@@ -319,6 +319,8 @@ def test_run_all_in_jupyterlab(page, lab, name):
     if not (NOTEBOOKS / name).exists():
         pytest.skip(f"{name} is not written yet")
     stem = name.removesuffix(".ipynb")
+    # the copy JupyterLab serves, as committed (saving overwrites it; notebooks/ may change meanwhile)
+    committed = nbformat.read(lab.root / "notebooks" / name, as_version=4)
     open_notebook(page, lab, name)
     shoot(page, f"{stem}-1-opened")
     menu(page, "Edit", "Clear Outputs of All Cells")
@@ -340,7 +342,6 @@ def test_run_all_in_jupyterlab(page, lab, name):
     menu(page, "File", "Save Notebook")
     page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')")
     ran = nbformat.read(lab.root / "notebooks" / name, as_version=4)
-    committed = nbformat.read(NOTEBOOKS / name, as_version=4)
     found = problems(ran, committed, images)
     assert not found, f"{name} in JupyterLab (screenshots in build/screenshots/):\n\n" + "\n\n".join(found)
 
@@ -358,7 +359,7 @@ def test_next_link_opens_the_next_notebook(page, lab):
     link.click()
     tab = page.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabLabel", has_text=following.file)
     tab.wait_for()
-    wait_ready(page, len(nbformat.read(following.path, as_version=4).cells))
+    wait_ready(page, len(nbformat.read(lab.root / "notebooks" / following.file, as_version=4).cells))
     shoot(page, "next-link-opened")
     labels = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tabLabel").all_inner_texts()
     assert start.file in labels and following.file in labels, labels
