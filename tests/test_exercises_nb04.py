@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from asynclab.exercises import nb04  # noqa: E402
+from verdicts import failed, one_line, passed, run_and_list_leftovers  # noqa: F401
 
 FILES = {"a": 0.05, "b": 0.05, "c": 0.05}
 EXPECTED = [f"{name}: done" for name in FILES]
@@ -29,32 +30,9 @@ async def download(name, delay):
 def run_check(check, coro, expected, **kwargs):
     """Run a check on a fresh loop; return (verdict, tasks still pending afterwards)."""
 
-    async def main():
-        verdict = await check(coro, expected, picture=False, **kwargs)
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
-        return verdict, others
-
-    return asyncio.run(main())
+    return run_and_list_leftovers(check(coro, expected, picture=False, **kwargs))
 
 
-def one_line(capsys) -> str:
-    out = capsys.readouterr().out.strip()
-    assert "\n" not in out, f"a check prints one line, got: {out!r}"
-    return out
-
-
-def passed(capsys, verdict) -> str:
-    line = one_line(capsys)
-    assert verdict and line.startswith("✅"), line
-    return line
-
-
-def failed(capsys, verdict, *phrases) -> str:
-    line = one_line(capsys)
-    assert not verdict and line.startswith("❌ Not yet:"), line
-    for phrase in phrases:
-        assert phrase in line, f"{phrase!r} not in {line!r}"
-    return line
 
 
 # -- exercise 1: from one by one to gather ---------------------------------------

@@ -15,38 +15,13 @@ import pytest
 from asynclab.exercises import nb09
 from asynclab.server import LocalServer
 from asynclab.timeline import Recording, measure
+from verdicts import failed, one_line, passed, run_and_list_leftovers  # noqa: F401
 
 
 # -- helpers -------------------------------------------------------------------------
-def run(coro):
-    """Run ``coro`` on a fresh loop; return (its result, tasks still pending afterwards)."""
-
-    async def main():
-        result = await coro
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
-        return result, others
-
-    return asyncio.run(main())
+run = run_and_list_leftovers
 
 
-def one_line(capsys) -> str:
-    out = capsys.readouterr().out.strip()
-    assert "\n" not in out, f"a check prints one line, got: {out!r}"
-    return out
-
-
-def passed(capsys, verdict) -> str:
-    line = one_line(capsys)
-    assert verdict and line.startswith("✅"), line
-    return line
-
-
-def failed(capsys, verdict, *phrases) -> str:
-    line = one_line(capsys)
-    assert not verdict and line.startswith("❌ Not yet:"), line
-    for phrase in phrases:
-        assert phrase in line, f"{phrase!r} not in {line!r}"
-    return line
 
 
 # -- lesson helpers --------------------------------------------------------------------
