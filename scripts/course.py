@@ -6,6 +6,10 @@
     python3 scripts/course.py test             # make the environment, run every test
     python3 scripts/course.py refresh          # re-run notebooks, write fresh outputs
     python3 scripts/course.py nav              # regenerate contents and links
+    python3 scripts/course.py student          # student edition in build/student/
+    python3 scripts/course.py handouts         # HTML and PDF handouts in build/handouts/
+    python3 scripts/course.py bench [--quick]  # download benchmark
+    python3 scripts/course.py pythons          # the notebooks under Python 3.11, 3.12, 3.13
     python3 scripts/course.py student          # student copies (no solutions) in build/student/
     python3 scripts/course.py handouts         # HTML and PDF handouts in build/handouts/
     python3 scripts/course.py pythons          # run the notebooks under Python 3.11, 3.12, 3.13
@@ -116,30 +120,10 @@ def cmd_test(extra: list[str]) -> int:
     return run(python, args)
 
 
-def cmd_refresh(extra: list[str]) -> int:
-    python = ensure_env()
-    return run(python, ["scripts/refresh_outputs.py", *extra])
-
-
-def cmd_nav(extra: list[str]) -> int:
-    python = ensure_env()
-    return run(python, ["scripts/make_navigation.py", *extra])
-
-
 def cmd_setup(extra: list[str]) -> int:
     python = ensure_env()
     print(f"Environment ready: {python}")
     return 0
-
-
-def cmd_student(extra: list[str]) -> int:
-    python = ensure_env()
-    return run(python, ["scripts/build_student.py", *extra])
-
-
-def cmd_handouts(extra: list[str]) -> int:
-    python = ensure_env()
-    return run(python, ["scripts/build_handouts.py", *extra])
 
 
 def cmd_pythons(extra: list[str]) -> int:
@@ -147,8 +131,25 @@ def cmd_pythons(extra: list[str]) -> int:
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_pythons.py"), *extra], cwd=ROOT).returncode
 
 
-COMMANDS = {"lab": cmd_lab, "test": cmd_test, "refresh": cmd_refresh, "nav": cmd_nav, "setup": cmd_setup,
-            "student": cmd_student, "handouts": cmd_handouts, "pythons": cmd_pythons}
+# Maintainer scripts run in the course environment: command -> scripts/<file>.
+SCRIPTS = {
+    "refresh": "refresh_outputs.py",     # re-run notebooks, write fresh outputs
+    "nav": "make_navigation.py",         # contents, prev/next links, README map
+    "student": "build_student.py",       # build/student/: notebooks without solutions
+    "handouts": "build_handouts.py",     # build/handouts/: HTML and PDF
+    "bench": "benchmark_downloads.py",   # download benchmark (table + JSON)
+}
+
+
+def script_command(script: str):
+    def command(extra: list[str]) -> int:
+        return run(ensure_env(), [f"scripts/{script}", *extra])
+
+    return command
+
+
+COMMANDS = {"lab": cmd_lab, "test": cmd_test, "setup": cmd_setup, "pythons": cmd_pythons,
+            **{name: script_command(script) for name, script in SCRIPTS.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
