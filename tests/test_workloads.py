@@ -26,6 +26,7 @@ from asynclab.workloads import (
     is_prime,
     lane_names,
     parallel_seconds,
+    ran_in_parallel,
     rss_kb,
     worker_name,
     worker_recording,
@@ -167,3 +168,16 @@ def test_quiet_worker_silences_both_python_and_fd_level_stderr():
     assert child.stdout.strip() == "still here"
     assert child.stderr == ""
 
+
+
+def test_ran_in_parallel_needs_a_real_share_of_the_run():
+    from asynclab.timeline import Recording
+    jitter = Recording("threads", on_loop=False)
+    jitter.add("worker 1", 0.0, 0.503, "run")
+    jitter.add("worker 2", 0.5, 1.0, "run")  # 3 ms of overlap: clock jitter, not parallelism
+    assert not ran_in_parallel(jitter)
+    real = Recording("processes", on_loop=False)
+    real.add("worker 1", 0.0, 0.5, "run")
+    real.add("worker 2", 0.1, 0.6, "run")
+    assert ran_in_parallel(real)
+    assert not ran_in_parallel(Recording("empty", on_loop=False))

@@ -133,12 +133,11 @@ async def attempt(title: str, coro: Any, *, grace: float | None = None) -> Recor
 
 
 def culprit(blocked: list[Span]) -> Span:
-    """The blocking step to name in a message: the first of the longest ones.
+    """The blocking step to name in a message: the first one.
 
-    Steps within 20% of the longest count as equally long, so equal sleeps
-    always name the same (first) lane, and a clearly longest step wins."""
-    longest = max(s.duration for s in blocked)
-    return min((s for s in blocked if s.duration >= 0.8 * longest), key=lambda s: s.start)
+    Which step was *longest* depends on the machine's load; which came first
+    does not, so the message reads the same on every run."""
+    return min(blocked, key=lambda s: (s.start, s.lane))
 
 
 def _recording_or_message(rec: Any, what: str) -> str | None:

@@ -27,7 +27,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
-from .timeline import BLOCKING_THRESHOLD, Recording
+from .timeline import BLOCKING_THRESHOLD, Recording, merge
 
 __all__ = [
     "GAP",
@@ -39,6 +39,7 @@ __all__ = [
     "is_prime",
     "lane_names",
     "parallel_seconds",
+    "ran_in_parallel",
     "quiet_worker",
     "rss_kb",
     "worker_name",
@@ -184,13 +185,7 @@ def parallel_seconds(rec: Recording) -> float:
     """Seconds during which two or more lanes were *running* at the same instant."""
     events: list[tuple[float, int]] = []
     for lane in rec.lanes:
-        merged: list[list[float]] = []
-        for s in sorted((s for s in rec.spans_of(lane) if s.state == "run"), key=lambda s: s.start):
-            if merged and s.start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], s.end)
-            else:
-                merged.append([s.start, s.end])
-        for a, b in merged:
+        for a, b in merge(rec.spans_of(lane), "run"):
             events += [(a, 1), (b, -1)]
     total, active, previous = 0.0, 0, 0.0
     for t, delta in sorted(events):
@@ -199,6 +194,16 @@ def parallel_seconds(rec: Recording) -> float:
         active += delta
         previous = t
     return total
+
+
+def ran_in_parallel(rec: Recording, share: float = 0.10) -> bool:
+    """True when lanes computed at the same instant for more than ``share`` of
+    the time anything computed.  A share, not a fixed time: on a busy machine
+    the clock readings of GIL-bound threads can overlap by a few milliseconds,
+    which must not count as parallel, while real parallel work overlaps for
+    a large part of the run."""
+    busy = rec.busy()
+    return busy > 0 and parallel_seconds(rec) > share * busy
 
 
 def quiet_worker() -> None:
