@@ -9,6 +9,7 @@
     python3 scripts/course.py student          # student edition in build/student/
     python3 scripts/course.py handouts         # HTML and PDF handouts in build/handouts/
     python3 scripts/course.py bench [--quick]  # download benchmark
+    python3 scripts/course.py budgets          # run time and peak memory per notebook
     python3 scripts/course.py pythons          # the notebooks under Python 3.11, 3.12, 3.13
     python3 scripts/course.py student          # student copies (no solutions) in build/student/
     python3 scripts/course.py handouts         # HTML and PDF handouts in build/handouts/
@@ -138,6 +139,7 @@ SCRIPTS = {
     "student": "build_student.py",       # build/student/: notebooks without solutions
     "handouts": "build_handouts.py",     # build/handouts/: HTML and PDF
     "bench": "benchmark_downloads.py",   # download benchmark (table + JSON)
+    "budgets": "notebook_budgets.py",    # each notebook: run time and peak memory
 }
 
 
