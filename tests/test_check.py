@@ -172,3 +172,84 @@ def test_attempt_with_grace_does_not_wait_forever_for_a_stubborn_task():
 
     rec, still = asyncio.run(main())
     assert rec.unfinished and len(still) == 1
+
+
+# -- the usual async mistakes, run through check.attempt -------------------------
+async def make(item: str) -> str:
+    await asyncio.sleep(0.03)
+    return item
+
+
+def attempt(coro) -> Recording:
+    return asyncio.run(check.attempt("answer", coro))
+
+
+def test_gather_without_await_is_explained_not_raised(capsys):
+    async def answer():
+        a, b = asyncio.gather(make("a"), make("b"))  # noqa: the mistake
+        return [a, b]
+
+    assert not check.overlapped(attempt(answer()), at_least=2)
+    out = capsys.readouterr().out
+    assert "stopped with RuntimeError" in out and "put `await` in front" in out
+
+
+def test_returning_gather_unawaited_says_await(capsys):
+    async def answer():
+        return asyncio.gather(make("a"), make("b"))
+
+    assert not check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
+    assert "something was not awaited" in capsys.readouterr().out
+
+
+def test_a_coroutine_in_the_result_says_await(capsys):
+    async def answer():
+        return [make("a"), await make("b")]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
+    out = capsys.readouterr().out
+    assert "never awaited" in out or "a coroutine object" in out
+
+
+def test_sleep_never_awaited_is_named_and_not_warned(capsys):
+    async def job(item):
+        asyncio.sleep(0.03)  # the mistake: no await
+        return item
+
+    async def answer():
+        return list(await asyncio.gather(job("a"), job("b")))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may reach the learner as a warning
+        assert not check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
+    assert "sleep(...) was called but never awaited" in capsys.readouterr().out
+
+
+def test_tasks_left_running_are_reported_and_cancelled(capsys):
+    async def answer():
+        return [asyncio.create_task(make(x)) for x in "ab"] and []
+
+    rec = attempt(answer())
+    assert not check.overlapped(rec, at_least=2)
+    assert "2 task(s) were still running" in capsys.readouterr().out
+    assert all(t.cancelled() for t in rec.pending)
+
+
+def test_a_job_that_never_waits_is_named(capsys):
+    async def quick(item):
+        return item
+
+    async def answer():
+        return list(await asyncio.gather(quick("a"), quick("b")))
+
+    assert not check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
+    assert "never waited at an `await`" in capsys.readouterr().out
+
+
+def test_the_right_answer_still_passes_through_attempt(capsys):
+    async def answer():
+        return list(await asyncio.gather(make("a"), make("b")))
+
+    assert check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])

@@ -14,7 +14,10 @@ Typical use in an exercise cell::
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
+import re
+import warnings
 from typing import Any, Callable
 
 from .timeline import BLOCKING_THRESHOLD, Recording, Span, measure, seconds
@@ -22,6 +25,7 @@ from .timeline import BLOCKING_THRESHOLD, Recording, Span, measure, seconds
 __all__ = [
     "Verdict",
     "attempt",
+    "diagnose",
     "blank",
     "equal",
     "is_blank",
@@ -109,14 +113,25 @@ def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = 
 async def attempt(title: str, coro: Any, *, grace: float | None = None) -> Recording:
     """Run and record a learner's coroutine for a check, without ever raising.
 
-    The learner's exception (if any) is kept in ``rec.error``; tasks the code
+    The learner's exception (if any) is kept in ``rec.error``; coroutines it
+    created but never awaited are named in ``rec.never_awaited`` (instead of a
+    RuntimeWarning on stderr); tasks the code
     started and left running (``rec.pending``), and a Future it returned
     without awaiting it, are cancelled and awaited, so nothing outlives the
     cell.  How many were left running is in ``rec.unfinished``.  With
     ``grace`` (seconds), a task that ignores its cancellation is waited for
     at most that long, so such a task cannot hang the check.
     """
-    rec = await measure(title, coro, raise_errors=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        rec = await measure(title, coro, raise_errors=False)
+        gc.collect()  # an unawaited coroutine warns when it is destroyed: now
+    for warning in caught:
+        found = _NEVER_AWAITED.search(str(warning.message))
+        if found:
+            rec.never_awaited.append(found.group(1))
+        else:  # not ours to explain: let it through
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     leftovers: list[Any] = list(rec.pending)
     if isinstance(rec.result, asyncio.Future) and not rec.result.done():
         leftovers.append(rec.result)
@@ -130,6 +145,57 @@ async def attempt(title: str, coro: Any, *, grace: float | None = None) -> Recor
             if not future.cancelled():
                 future.exception()
     return rec
+
+
+_NEVER_AWAITED = re.compile(r"coroutine '([^']+)' was never awaited")
+
+
+def _unawaited_inside(value: Any) -> str | None:
+    """'a coroutine' / 'an unfinished Task' if ``value`` (or an item of it) is one."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if inspect.iscoroutine(item):
+            _close_quietly(item)
+            return "a coroutine object"
+        if isinstance(item, asyncio.Future):
+            return "a Task or Future" if item.done() else "an unfinished Task or Future"
+    return None
+
+
+def _error_advice(exc: BaseException) -> str:
+    text = str(exc)
+    if "await wasn't used with future" in text:
+        return " That happens when a Future such as asyncio.gather(...) is used without `await`: put `await` in front."
+    if "can't be used in 'await' expression" in text:
+        return " Only awaitables (coroutines, Tasks, Futures) can follow `await`; time.sleep(...) is not one."
+    if isinstance(exc, TypeError) and "coroutine" in text:
+        return " A coroutine was used as if it were its result: put `await` in front of the call."
+    return ""
+
+
+def diagnose(rec: Recording, expected_result: Any = ...) -> str | None:
+    """Plain words for what went wrong before timing even matters, or None.
+
+    Covers, in this order: an exception, coroutines never awaited, a result
+    that still holds coroutines or Tasks, tasks left running, a wrong result.
+    """
+    if rec.error is not None:
+        return (f"your code stopped with {type(rec.error).__name__}: {rec.error}."
+                + _error_advice(rec.error))
+    if rec.never_awaited:
+        names = sorted(set(rec.never_awaited))
+        return (f"{', '.join(n + '(...)' for n in names)} was called but never awaited, so it never ran. "
+                "Put `await` in front of it.")
+    inside = _unawaited_inside(rec.result)
+    if inside is not None:
+        return (f"the result contains {inside} instead of values: something was not awaited. "
+                "Put `await` in front of it (or of asyncio.gather(...)).")
+    if rec.unfinished:
+        return (f"{len(rec.unfinished)} task(s) were still running when your function returned, so their work was lost. "
+                "Await them before returning, e.g. `await asyncio.gather(*tasks)`.")
+    if expected_result is not ... and rec.result != expected_result:
+        return f"the code returned {rec.result!r}, expected {expected_result!r}."
+    return None
 
 
 def culprit(blocked: list[Span]) -> Span:
@@ -164,8 +230,9 @@ def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...)
     problem = _recording_or_message(rec, "the recording")
     if problem:
         return report(False, "", problem)
-    if expected_result is not ... and rec.result != expected_result:
-        return report(False, "", f"the code returned {rec.result!r}, expected {expected_result!r}.")
+    wrong = diagnose(rec, expected_result)
+    if wrong:
+        return report(False, "", wrong)
     blocked = rec.blocking_spans()
     overlap = rec.max_overlap()
     waiting_overlap = rec.max_overlap("wait")
@@ -178,6 +245,10 @@ def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...)
     if lanes < at_least:
         return report(False, "", f"only {lanes} piece(s) of work were recorded; expected at least {at_least}. "
                                  "Did every call get started?")
+    idle = [lane for lane in rec.worker_lanes if not any(s.state == "wait" for s in rec.spans_of(lane))]
+    if idle and waiting_overlap < at_least:
+        return report(False, "", f"{idle[0]} never waited at an `await`, so there was no wait to overlap. "
+                                 "The job must wait with `await asyncio.sleep(...)` (or another awaitable).")
     if waiting_overlap <= 1:
         return report(False, "", f"the {lanes} waits ran one after another (at most 1 at once). "
                                  "To overlap, start them all before awaiting: asyncio.gather(...) or create_task(...).")

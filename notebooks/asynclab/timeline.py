@@ -110,6 +110,8 @@ class Recording:
     on_loop: bool = True
     error: BaseException | None = None
     pending: list[asyncio.Task] = field(default_factory=list, repr=False)
+    #: Names of coroutines created but never awaited (filled by check.attempt).
+    never_awaited: list[str] = field(default_factory=list)
     #: Every task the measured code created (not the measured task itself).
     tasks: list[asyncio.Task] = field(default_factory=list, repr=False)
     _lane_order: list[str] = field(default_factory=list, repr=False)
@@ -297,7 +299,8 @@ def _innermost_user(coro: Any) -> Any:
     node, depth = coro, 0
     while node is not None and depth < 100:
         code = _code_of(node)
-        if code is not None and _is_user_code(code.co_filename):
+        # comprehensions (<listcomp> on 3.11) are part of the function around them
+        if code is not None and _is_user_code(code.co_filename) and not code.co_name.startswith("<"):
             found = node
         node, depth = _awaiting(node), depth + 1
     return found if found is not None else coro
@@ -526,6 +529,12 @@ def seconds(x: float) -> str:
     return f"{x:.2f} s"
 
 
+def _root_drawn(rec: Recording) -> bool:
+    """Whether the measured coroutine has a lane of its own next to its jobs."""
+    lanes = rec.lanes
+    return rec.root_lane in lanes and len(lanes) > 1
+
+
 def summary(rec: Recording) -> str:
     """One line that says what the panel shows."""
     if not isinstance(rec, Recording):
@@ -533,15 +542,18 @@ def summary(rec: Recording) -> str:
     rec.check_drawable()
     lanes = rec.worker_lanes
     overlap = rec.max_overlap()
-    parts = [f"{rec.title}: {len(lanes)} lane{'s' if len(lanes) != 1 else ''}",
-             f"wall {seconds(rec.total_wall)}"]
+    head = f"{rec.title}: {len(lanes)} lane{'s' if len(lanes) != 1 else ''}"
+    if _root_drawn(rec):
+        head += f" + {rec.root_lane}"  # the grey lane: the coroutine that started them
+    parts = [head, f"wall {seconds(rec.total_wall)}"]
     if overlap <= 1:
         parts.append("one at a time")
     else:
         parts.append(f"up to {overlap} at once")
     blocked = rec.blocking_spans()
     if blocked:
-        parts.append(f"loop blocked {len(blocked)}× for {seconds(sum(s.duration for s in blocked))}")
+        times = "once" if len(blocked) == 1 else f"{len(blocked)} times"
+        parts.append(f"loop blocked {times}, {seconds(sum(s.duration for s in blocked))} in all")
     if rec.unfinished:
         parts.append(f"{len(rec.unfinished)} still running at the end")
     return ", ".join(parts)
@@ -566,6 +578,7 @@ def _check_recordings(recordings: Sequence[Any], who: str) -> list[Recording]:
 LANE_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 BLOCKED_COLOUR = "#D55E00"
 ROOT_COLOUR = "#888888"
+LEGEND_COLOUR = "#333333"
 
 
 def draw(*recordings: Recording, min_width: float = 0.004):
@@ -614,16 +627,22 @@ def draw(*recordings: Recording, min_width: float = 0.004):
     last = axes[-1, 0]
     last.set_xlim(0, longest * 1.03)
     last.set_xlabel("seconds since start")
+    # Legend swatches are neutral: the colour of a lane only says which job it is.
     handles = [
-        Patch(facecolor=LANE_COLOURS[0], edgecolor=LANE_COLOURS[0], label="running Python code"),
-        Patch(facecolor="white", edgecolor=LANE_COLOURS[0], hatch="///", label="waiting (loop free for others)"),
+        Patch(facecolor=LEGEND_COLOUR, edgecolor=LEGEND_COLOUR, label="running Python code"),
+        Patch(facecolor="white", edgecolor=LEGEND_COLOUR, hatch="///", label="waiting at an await"),
     ]
+    if any(_root_drawn(r) for r in recs):
+        handles.append(Patch(facecolor="white", edgecolor=ROOT_COLOUR, hatch="///",
+                             label="grey: the coroutine that started the others"))
     if any(r.blocking_spans() for r in recs):
         handles.append(Patch(facecolor=BLOCKED_COLOUR, edgecolor="black", hatch="xx",
                              label=f"blocked the loop (> {BLOCKING_THRESHOLD * 1000:.0f} ms)"))
-    fig.legend(handles=handles, loc="upper center", ncol=len(handles), frameon=False,
+    columns = len(handles) if len(handles) <= 3 else 2
+    rows = math.ceil(len(handles) / columns)
+    fig.legend(handles=handles, loc="upper center", ncol=columns, frameon=False,
                bbox_to_anchor=(0.5, 1.0), fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # room for the legend
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.15 + 0.25 * rows) / fig.get_figheight()))  # room for the legend
     return fig
 
 
