@@ -83,7 +83,9 @@ def test_house_style(nb):
     solutions = [c for c in notebook.cells if "solution" in tags(c)]
     assert len(solutions) >= 2, f"{nb.file}: solution cells must be tagged `solution`"
     for cell in solutions:
-        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{nb.file}: solution not collapsed"
+        hidden = cell.metadata.get("jupyter", {})
+        assert hidden.get("source_hidden") is True, f"{nb.file}: solution not collapsed"
+        assert hidden.get("outputs_hidden") is True, f"{nb.file}: a solution's ✅ output shows under the exercise"
 
 
 @pytest.mark.parametrize("nb", COURSE, ids=IDS)

@@ -15,7 +15,7 @@ def _is_number(x: Any) -> bool:
 def predicted_times(sequential: Any, concurrent: Any, waits: Sequence[float]) -> check.Verdict:
     """Exercise 1: predict the total time of the waits one after another and all at once."""
     total, longest = round(sum(waits), 2), max(waits)
-    for name, guess in (("sequential", sequential), ("concurrent", concurrent)):
+    for name, guess in (("predicted_sequential", sequential), ("predicted_concurrent", concurrent)):
         if guess is ...:
             return check.report(False, "", f"`{name}` is still `...`: type your prediction in seconds.")
         if not _is_number(guess):
