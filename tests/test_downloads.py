@@ -196,3 +196,21 @@ def test_raise_open_file_limit_never_lowers_and_respects_the_hard_limit():
     soft, _ = downloads.raise_open_file_limit(soft_before)  # asking for what we have: no change
     assert soft == soft_before
     assert resource.getrlimit(resource.RLIMIT_NOFILE) == (soft_before, hard)
+
+
+def test_lanes_by_file_gives_each_file_one_lane():
+    from asynclab.timeline import Recording
+
+    rec = Recording("bounded", t0=0.0, root_lane="download_limited")
+    rec.add("download_limited", 0.0, 0.3, "wait")
+    rec.add("fetch(…, 'file-0000.bin')", 0.0, 0.1, "wait")
+    rec.add("take_turn('file-0001.bin')", 0.0, 0.1, "wait")
+    rec.add("fetch(…, 'file-0001.bin')", 0.1, 0.2, "wait")
+    rec.result = [b"a", b"b"]
+    rec.finish(0.3)
+    by_file = downloads.lanes_by_file(rec)
+    assert by_file.lanes == ["download_limited", "file-0000.bin", "file-0001.bin"]
+    assert [(s.start, s.end) for s in by_file.spans_of("file-0001.bin")] == [(0.0, 0.1), (0.1, 0.2)]
+    assert (by_file.title, by_file.wall, by_file.result, by_file.root_lane) == ("bounded", 0.3, [b"a", b"b"], "download_limited")
+    assert by_file.worker_lanes == ["file-0000.bin", "file-0001.bin"]
+    assert rec.lanes[1] == "fetch(…, 'file-0000.bin')"  # the original is untouched

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "fetch",
     "format_table",
     "gather_all",
+    "lanes_by_file",
     "measure_with_stats",
     "open_session",
     "print_table",
@@ -168,6 +170,33 @@ async def measure_with_stats(server: LocalServer, title: str, coro: Awaitable[An
     recording = await measure(title, coro)
     stats = await asyncio.to_thread(server.stats)
     return recording, stats
+
+
+_FILE_IN_LABEL = re.compile(r"'([^'/]+\.bin)'")
+
+
+def lanes_by_file(rec: Recording) -> Recording:
+    """A copy of ``rec`` with one lane per file, named after the file.
+
+    ``measure()`` names a lane after the coroutine a task is paused in.  A
+    bounded download first waits for a permit in ``take_turn('file-0003.bin')``
+    and then for the server in ``fetch(…, 'file-0003.bin')``, so one task would
+    be drawn on two lanes, in two colours.  Here every lane whose label quotes
+    a ``.bin`` file name becomes the lane ``file-0003.bin``; other lanes (the
+    measured coroutine itself) keep their name.  Spans, wall time and result
+    are copied unchanged: it is the same measurement, labelled by file.
+    """
+    def lane_of(label: str) -> str:
+        found = _FILE_IN_LABEL.search(label)
+        return found.group(1) if found else label
+
+    copy = Recording(rec.title, t0=rec.t0, wall=rec.wall, result=rec.result,
+                     root_lane=rec.root_lane, on_loop=rec.on_loop, error=rec.error,
+                     unfinished=sorted({lane_of(lane) for lane in rec.unfinished}))
+    for lane in rec.lanes:
+        for span in rec.spans_of(lane):
+            copy.add(lane_of(lane), span.start, span.end, span.state, cpu=span.cpu, slept=span.slept)
+    return copy
 
 
 # -- printing -----------------------------------------------------------------------------
