@@ -575,7 +575,7 @@ def _check_recordings(recordings: Sequence[Any], who: str) -> list[Recording]:
 
 
 # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
-LANE_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+LANE_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442"]  # black is the legend's
 BLOCKED_COLOUR = "#D55E00"
 ROOT_COLOUR = "#888888"
 LEGEND_COLOUR = "#333333"
