@@ -198,6 +198,14 @@ def diagnose(rec: Recording, expected_result: Any = ...) -> str | None:
     return None
 
 
+def blocked_message(blocked: list[Span]) -> str:
+    """The plain-words explanation of a blocked loop, naming the first culprit."""
+    worst = culprit(blocked)
+    return (f"{worst.lane} blocked the event loop for {seconds(worst.duration)} "
+            "(a call that does not `await`, such as time.sleep). "
+            "While one task blocks, no other task can run.")
+
+
 def culprit(blocked: list[Span]) -> Span:
     """The blocking step to name in a message: the first one.
 
@@ -238,10 +246,7 @@ def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...)
     waiting_overlap = rec.max_overlap("wait")
     lanes = len(rec.worker_lanes)
     if blocked:
-        worst = culprit(blocked)
-        return report(False, "", f"{worst.lane} blocked the event loop for {seconds(worst.duration)} "
-                                 "(a call that does not `await`, such as time.sleep). "
-                                 "While one task blocks, no other task can run.")
+        return report(False, "", blocked_message(blocked))
     if lanes < at_least:
         return report(False, "", f"only {lanes} piece(s) of work were recorded; expected at least {at_least}. "
                                  "Did every call get started?")

@@ -233,10 +233,7 @@ def _common(run: Attempt, expected: Any, at_least: int) -> Verdict | None:
         return None  # the caller explains a wrong value in its own words
     blocked = rec.blocking_spans()
     if blocked:
-        worst = max(blocked, key=lambda s: s.duration)
-        return report(False, "", f"{worst.lane} blocked the event loop for {seconds(worst.duration)} "
-                                 "(a call that does not `await`, such as time.sleep). "
-                                 "While one task blocks, no other task can run.")
+        return report(False, "", check.blocked_message(blocked))
     if rec.max_overlap("wait") < min(at_least, 2):
         return report(False, "", f"the result is right, but the work ran sequentially: one piece after another, "
                                  f"never two at once ({len(rec.worker_lanes)} lanes in the timeline). "

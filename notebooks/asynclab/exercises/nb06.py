@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Coroutine
 
+from .. import check
 from ..check import Verdict, attempt, report
 from ..timeline import Recording
 
@@ -112,7 +113,7 @@ def _concurrency_problem(outcome: Run, count: int) -> str | None:
     assert rec is not None
     blocked = rec.blocking_spans()
     if blocked:
-        worst = max(blocked, key=lambda s: s.duration)
+        worst = check.culprit(blocked)  # the first: the same name on every run
         return (f"{worst.lane} blocked the event loop (a call that does not await, such as time.sleep), "
                 "so nothing else could run meanwhile.")
     if rec.max_overlap("wait") < min(2, count):
