@@ -242,7 +242,7 @@ def test_draw_stacks_panels_with_lanes_in_order_and_totals_in_titles():
     fig = draw(seq, con)
     top, bottom = fig.axes
     assert [t.get_text() for t in top.get_yticklabels()] == seq.lanes
-    assert [t.get_text() for t in bottom.get_yticklabels()] == con.lanes
+    assert [t.get_text() for t in bottom.get_yticklabels()] == [con.root_lane] + con.worker_lanes
     assert top.get_title(loc="left") == f"sequential — total {timeline.seconds(seq.wall)}"
     assert bottom.get_title(loc="left").startswith("gather — total ")
     # running bars are solid, waiting bars hatched
@@ -361,3 +361,15 @@ def test_a_comprehension_is_not_a_lane_of_its_own():
     assert rec.result == ["a", "b"]
     assert not any(lane.startswith("<") for lane in rec.lanes)
     assert rec.worker_lanes == ["pause('a', 0.05)", "pause('b', 0.05)"]
+
+
+def test_the_grey_root_lane_is_drawn_on_top_even_if_it_appeared_later():
+    rec = Recording("late root")
+    rec.add("helper()", 0.0, 0.01, "run")
+    rec.add("main", 0.01, 0.2, "wait")
+    rec.add("job(1)", 0.01, 0.2, "wait")
+    rec.root_lane = "main"
+    rec.finish(0.2)
+    fig = draw(rec)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["main", "helper()", "job(1)"]
+    matplotlib.pyplot.close(fig)

@@ -603,6 +603,8 @@ def draw(*recordings: Recording, min_width: float = 0.004):
     axis_min = longest * min_width
     for ax, rec in zip(axes[:, 0], recs):
         lanes, workers = rec.lanes, rec.worker_lanes
+        if _root_drawn(rec):  # the grey lane on top, then the jobs in order of appearance
+            lanes = [rec.root_lane] + [lane for lane in lanes if lane != rec.root_lane]
         for row, lane in enumerate(lanes):
             if lane in workers:  # the n-th job has the same colour in every panel
                 colour = LANE_COLOURS[workers.index(lane) % len(LANE_COLOURS)]
