@@ -39,15 +39,35 @@ def run(coro):
 
 
 # -- recording ---------------------------------------------------------------
-def test_sequential_awaits_in_one_task_get_their_own_lanes_in_order():
+def test_sequential_awaits_in_one_task_are_segments_of_one_lane():
     rec = run(measure("sequential", one_after_another()))
     assert rec.result == ["a", "b", "c"]
-    assert rec.lanes == ["pause('a', 0.05)", "pause('b', 0.05)", "pause('c', 0.05)"]
+    assert rec.lanes == ["measure"] or rec.lanes == [rec.root_lane]  # one task: the measured coroutine's
+    assert rec.segments(rec.root_lane) == ["pause('a', 0.05)", "pause('b', 0.05)", "pause('c', 0.05)",
+                                           rec.root_lane]  # its own last step, after the three
+    assert rec.jobs == ["pause('a', 0.05)", "pause('b', 0.05)", "pause('c', 0.05)"]
     assert rec.max_overlap() == 1
-    # each lane starts no earlier than the previous one ended
-    ends = [rec.extent(lane) for lane in rec.lanes]
+    spans = {label: [s for s in rec.spans if s.label == label] for label in rec.jobs}
+    ends = [(min(s.start for s in v), max(s.end for s in v)) for v in spans.values()]
     for (_, prev_end), (next_start, _) in zip(ends, ends[1:]):
         assert next_start >= prev_end - 1e-9
+
+
+def test_a_task_awaiting_a_helper_between_sleeps_is_still_one_task():
+    async def nap():
+        await asyncio.sleep(0.02)
+
+    async def worker():
+        await asyncio.sleep(0.02)
+        await nap()
+        await asyncio.sleep(0.02)
+
+    async def main():
+        await asyncio.gather(worker())
+
+    rec = run(measure("one task", main()))
+    assert rec.worker_lanes == ["worker()"]
+    assert rec.max_overlap() == 1
 
 
 def test_gather_lanes_overlap_and_the_root_lane_is_kept_apart():
@@ -58,6 +78,7 @@ def test_gather_lanes_overlap_and_the_root_lane_is_kept_apart():
     assert rec.worker_lanes == ["pause('a', 0.05)", "pause('b', 0.05)", "pause('c', 0.05)"]
     assert rec.max_overlap() == 3
     assert rec.max_overlap("wait") == 3
+    assert {rec.outcome(lane) for lane in rec.worker_lanes} == {"returned"}
 
 
 def test_every_lane_has_running_and_waiting_spans_within_the_wall_time():
@@ -65,19 +86,27 @@ def test_every_lane_has_running_and_waiting_spans_within_the_wall_time():
     for lane in rec.worker_lanes:
         states = {s.state for s in rec.spans_of(lane)}
         assert states == {"run", "wait"}
+        assert {s.reason for s in rec.spans_of(lane) if s.state == "wait"} == {"timer"}
     assert all(0 <= s.start <= s.end <= rec.wall + 1e-6 for s in rec.spans)
     assert rec.wall >= 0.05
 
 
-def test_a_blocking_step_is_reported():
+def test_a_blocking_step_is_blamed_on_the_line_that_ran():
+    async def say_after(delay, what):
+        await asyncio.sleep(delay)
+        return what
+
     async def main():
-        await asyncio.gather(blocks(), pause("x"))
+        await say_after(0.02, "hello")
+        time.sleep(0.2)
+        await say_after(0.02, "world")
 
     rec = run(measure("blocked", main()))
     blocked = rec.blocking_spans()
-    assert [s.lane for s in blocked] == ["blocks()"]
-    assert blocked[0].state == "run"
-    assert "loop blocked once, " in summary(rec)
+    assert len(blocked) == 1 and blocked[0].slept is True
+    assert blocked[0].where is not None and blocked[0].where.startswith("main, line ")
+    assert blocked[0].where.endswith("time.sleep(0.2)")
+    assert "loop blocked once, " in summary(rec) and "time.sleep(0.2)" in summary(rec)
 
 
 def test_named_tasks_use_their_names_and_taskgroup_is_recorded():
@@ -90,6 +119,7 @@ def test_named_tasks_use_their_names_and_taskgroup_is_recorded():
     assert "first" in rec.lanes
     assert "pause('y', 0.05)" in rec.lanes
     assert rec.max_overlap() == 2
+    assert rec.info["first"].task_name == "first"
 
 
 def test_duplicate_labels_get_numbered():
@@ -100,7 +130,7 @@ def test_duplicate_labels_get_numbered():
     assert rec.worker_lanes == ["pause('same', 0.05)", "pause('same', 0.05) #2"]
 
 
-def test_errors_propagate_and_the_loop_is_restored():
+def test_errors_propagate_and_nothing_is_left_behind():
     async def bad():
         await asyncio.sleep(0)
         raise KeyError("boom")
@@ -114,6 +144,94 @@ def test_errors_propagate_and_the_loop_is_restored():
         return rec.result
 
     assert run(main()) == "ok"
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, asyncio.CancelledError])
+def test_base_exceptions_propagate_unchanged_and_the_next_measure_works(error):
+    async def interrupted():
+        await asyncio.sleep(0)
+        raise error()
+
+    async def main():
+        with pytest.raises(error):
+            await measure("interrupted", interrupted())
+        rec = await measure("again", pause("ok"))
+        assert rec.result == "ok" and rec.worker_lanes == [rec.root_lane]
+        return asyncio.get_running_loop().get_task_factory()
+
+    assert run(main()) is None
+
+
+def test_measured_code_runs_in_the_callers_task_and_context():
+    import contextvars
+
+    var = contextvars.ContextVar("var", default="unset")
+
+    async def sets():
+        var.set("set inside")
+        return asyncio.current_task()
+
+    async def main():
+        rec = await measure("context", sets())
+        return rec.result is asyncio.current_task(), var.get()
+
+    assert run(main()) == (True, "set inside")
+
+
+def test_task_names_and_stacks_are_the_codes_own():
+    async def child():
+        await asyncio.sleep(0.01)
+
+    async def main():
+        task = asyncio.create_task(child())
+        await asyncio.sleep(0)
+        names = [f.f_code.co_name for f in task.get_stack()]
+        text = repr(task)
+        await task
+        return task.get_name(), names, text
+
+    plain = run(main())
+    measured = run(measure("stacks", main())).result
+    assert plain[1] == measured[1] == ["child"]
+    assert "coro=<main.<locals>.child()" in measured[2] or "child()" in measured[2]
+    assert plain[0].startswith("Task-") and measured[0].startswith("Task-")
+
+
+def test_a_lost_task_is_still_destroyed_by_the_garbage_collector():
+    import gc
+    import weakref
+
+    async def forever():
+        await asyncio.get_running_loop().create_future()  # nobody will ever set it
+
+    async def main():
+        ref = weakref.ref(asyncio.create_task(forever()))  # no strong reference kept
+        await asyncio.sleep(0.01)
+        gc.collect()
+        return ref() is None
+
+    async def measured():
+        rec = await measure("lost", main(), grace=0)
+        return rec.result
+
+    assert run(main()) is True
+    assert run(measured()) is True
+
+
+def test_a_task_cancelled_before_its_first_step_warns_nothing():
+    import warnings
+
+    async def main():
+        task = asyncio.create_task(pause("never"))
+        task.cancel()
+        await asyncio.sleep(0)
+        return task.cancelled()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rec = run(measure("early cancel", main()))
+    assert rec.result is True
+    assert rec.outcome("pause('never', 0.05)") == "cancelled"  # named from its arguments, never run
 
 
 def test_cancellation_passes_through_the_recorder():
@@ -132,19 +250,143 @@ def test_cancellation_passes_through_the_recorder():
     assert run(measure("cancel", main())).result == "cancelled cleanly"
 
 
-def test_unfinished_tasks_are_listed():
+def test_unfinished_tasks_are_listed_and_watched_a_little_longer():
     async def main():
-        main.task = asyncio.create_task(pause("late", 0.2))  # keep a reference
+        main.task = asyncio.create_task(pause("late", 0.1))  # keep a reference
         await asyncio.sleep(0.01)
 
     async def outer():
         rec = await measure("leaky", main())
-        main.task.cancel()
+        await main.task
+        rec.refresh()
         return rec
 
     rec = run(outer())
-    assert rec.unfinished == ["pause('late', 0.2)"]
-    assert "1 still running" in summary(rec)
+    assert rec.unfinished == ["pause('late', 0.1)"]
+    assert rec.outcome("pause('late', 0.1)") == "running"
+    assert "still running at the return" in summary(rec)
+    # the grace period saw it finish after the return (drawing brings that in)
+    rec.refresh()
+    assert rec.info["pause('late', 0.1)"].later == "returned"
+    assert rec.extent("pause('late', 0.1)")[1] > rec.wall
+
+
+def test_outcomes_of_a_taskgroup_with_a_failing_child():
+    async def bad():
+        await asyncio.sleep(0.01)
+        raise ValueError("b")
+
+    async def main():
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(pause("a", 0.2), name="a")
+                tg.create_task(bad(), name="b")
+                tg.create_task(pause("c", 0.2), name="c")
+        except* ValueError:
+            pass
+        return "caught"
+
+    rec = run(measure("taskgroup", main()))
+    assert rec.result == "caught"
+    assert rec.outcome("b") == "raised" and rec.info["b"].error == "ValueError: b"
+    assert rec.outcome("a") == rec.outcome("c") == "cancelled"
+    text = summary(rec)
+    assert "b raised ValueError at " in text and "a, c cancelled" in text
+
+
+def test_waits_know_what_they_wait_for():
+    async def holds(lock):
+        async with lock:
+            await asyncio.sleep(0.02)
+
+    async def main():
+        lock = asyncio.Lock()
+        queue = asyncio.Queue()
+        sem = asyncio.Semaphore(1)
+
+        async def consumer():
+            await queue.get()
+
+        async def limited():
+            async with sem:
+                await asyncio.sleep(0.02)
+
+        c = asyncio.create_task(consumer())
+        await asyncio.gather(holds(lock), holds(lock), limited(), limited(),
+                             asyncio.to_thread(time.sleep, 0.02))
+        queue.put_nowait(1)
+        await c
+
+    rec = run(measure("reasons", main()))
+    reasons = set(rec.waits_for())
+    assert {"lock", "queue", "semaphore", "timer", "thread"} <= reasons
+    assert "task" in rec.waits_for(rec.root_lane)
+    # two holders of one lock never did I/O at the same time
+    holders = [lane for lane in rec.worker_lanes if lane.startswith("holds")]
+    sub = Recording("holders")
+    for s in rec.spans:
+        if s.lane in holders:
+            sub.add(s.lane, s.start, s.end, s.state, reason=s.reason)
+    assert sub.max_overlap("wait") == 2 and sub.max_overlap("wait", exclude=timeline.SYNC_REASONS) == 1
+
+
+def test_library_coroutines_run_as_tasks_get_lanes_named_for_what_they_run():
+    def blocking_io():
+        time.sleep(0.05)
+
+    async def main():
+        await asyncio.gather(asyncio.to_thread(blocking_io), asyncio.sleep(0.1))
+
+    rec = run(measure("to_thread", main()))
+    assert rec.worker_lanes == ["to_thread(blocking_io)", "sleep(0.1)"]
+    assert rec.max_overlap() == 2
+
+
+def test_an_expired_timeout_is_a_deadline():
+    async def main():
+        try:
+            async with asyncio.timeout(0.05):
+                await asyncio.gather(pause("slow", 1))
+        except TimeoutError:
+            return "timed out"
+
+    rec = run(measure("deadline", main()))
+    assert rec.result == "timed out"
+    assert len(rec.deadlines) == 1 and 0.04 <= rec.deadlines[0][0] <= rec.wall
+    assert rec.outcome("pause('slow', 1)") == "cancelled"
+
+
+@pytest.mark.skipif(not hasattr(asyncio, "eager_task_factory"), reason="eager tasks are Python 3.12+")
+def test_an_eager_task_factory_is_recorded_through_and_stays_installed():
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.set_task_factory(asyncio.eager_task_factory)
+        await asyncio.gather(pause("a"), pause("b"), pause("c"))
+
+    async def outer():
+        rec = await measure("eager", main())
+        factory = asyncio.get_running_loop().get_task_factory()
+        return rec, factory
+
+    rec, factory = run(outer())
+    assert factory is asyncio.eager_task_factory
+    assert rec.max_overlap() == 3 and len(rec.worker_lanes) == 3
+
+
+def test_nested_measurements_each_see_their_own_work():
+    async def inner():
+        return await measure("inner", all_at_once())
+
+    async def main():
+        rec = await inner()
+        await pause("after")
+        return rec
+
+    outer = run(measure("outer", main()))
+    inner_rec = outer.result
+    assert inner_rec.worker_lanes == ["pause('a', 0.05)", "pause('b', 0.05)", "pause('c', 0.05)"]
+    assert set(inner_rec.worker_lanes) <= set(outer.worker_lanes)
+    assert "pause('after', 0.05)" in outer.segments(outer.root_lane)
 
 
 def test_an_existing_task_factory_is_chained_and_restored():
@@ -162,7 +404,7 @@ def test_an_existing_task_factory_is_chained_and_restored():
         return rec
 
     rec = run(main())
-    assert len(seen) >= 4  # the measured task and three children went through it
+    assert [c.__qualname__ for c in seen].count("pause") == 3  # the three children went through it
     assert rec.max_overlap() == 3
 
 
@@ -172,16 +414,11 @@ def test_measure_rejects_a_coroutine_function_with_advice():
         run(measure("oops", one_after_another))
 
 
-def test_measure_rejects_nested_use():
-    async def main():
-        inner = pause("x")
-        await measure("inner", inner)
-
-    async def outer():
-        await measure("outer", main())
-
-    with pytest.raises(RuntimeError, match="already recording"):
-        run(outer())
+def test_measure_rejects_what_cannot_be_awaited():
+    with pytest.raises(TypeError, match="needs something to await"):
+        run(measure("oops", 42))
+    with pytest.raises(TypeError, match="title first"):
+        run(measure(pause("x"), "oops"))  # type: ignore[arg-type]
 
 
 def test_span_ending_before_it_starts_is_refused():
@@ -241,7 +478,8 @@ def test_draw_stacks_panels_with_lanes_in_order_and_totals_in_titles():
     con = run(measure("gather", all_at_once()))
     fig = draw(seq, con)
     top, bottom = fig.axes
-    assert [t.get_text() for t in top.get_yticklabels()] == seq.lanes
+    # one task awaiting three coroutines in turn: its lane, then one row per coroutine
+    assert [t.get_text() for t in top.get_yticklabels()] == [seq.root_lane] + [f"  ↳ {j}" for j in seq.jobs]
     assert [t.get_text() for t in bottom.get_yticklabels()] == [con.root_lane] + con.worker_lanes
     assert top.get_title(loc="left") == f"sequential — total {timeline.seconds(seq.wall)}"
     assert bottom.get_title(loc="left").startswith("gather — total ")
@@ -255,10 +493,12 @@ def test_draw_stacks_panels_with_lanes_in_order_and_totals_in_titles():
 def test_summary_lines_say_what_happened(capsys):
     seq = run(measure("sequential", one_after_another()))
     con = run(measure("gather", all_at_once()))
-    assert summary(seq).startswith("sequential: 3 lanes, wall ")
-    assert summary(con).startswith("gather: 3 lanes + all_at_once, wall ")
-    assert summary(seq).endswith("one at a time")
-    assert summary(con).endswith("up to 3 at once")
+    assert summary(seq).startswith("sequential: one_after_another alone (awaiting pause('a', 0.05), "
+                                   "pause('b', 0.05), pause('c', 0.05) in turn), wall ")
+    assert summary(con).startswith("gather: 3 tasks + all_at_once, wall ")
+    assert "one at a time" in summary(seq)
+    assert "up to 3 at once" in summary(con)
+    assert summary(con).endswith("waiting for a timer (asyncio.sleep)")
     timeline.show(seq, con)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == summary(seq) and out[1] == summary(con)
@@ -277,7 +517,8 @@ def test_errors_can_be_kept_with_the_recording():
 
     rec = run(measure("kept", fails(), raise_errors=False))
     assert isinstance(rec.error, ValueError) and rec.result is None
-    assert rec.lanes[0] == "pause('before', 0.05)"  # the timeline up to the error is kept
+    assert rec.segments(rec.root_lane)[0] == "pause('before', 0.05)"  # the timeline up to the error is kept
+    assert rec.outcome(rec.root_lane) == "raised" and rec.info[rec.root_lane].error == "ValueError: late"
 
 
 def test_pending_tasks_can_be_cancelled():
@@ -293,7 +534,7 @@ def test_pending_tasks_can_be_cancelled():
         return rec
 
     rec = run(outer())
-    assert all(t.cancelled() for t in rec.pending)
+    assert rec.pending == []  # cancelled, finished and gone: a recording keeps no task alive
 
 
 def test_show_can_leave_out_the_comparison(capsys):
@@ -329,13 +570,17 @@ def test_computing_and_sleeping_steps_are_measured_as_blocking():
     assert blocked["blocks()"].slept is True
 
 
-def test_library_tasks_get_no_lane_and_hand_made_recordings_never_block():
+def test_third_party_library_tasks_get_no_lane_but_are_named_and_hand_made_recordings_never_block():
+    anyio = pytest.importorskip("anyio")
+
     async def main():
-        # a task whose coroutine is asyncio's own code, as libraries create
-        await asyncio.gather(asyncio.ensure_future(asyncio.sleep(0.01)), pause("mine"))
+        # a task whose coroutine is a library's own code, as libraries create
+        await asyncio.gather(asyncio.ensure_future(anyio.sleep(0.01)), pause("mine"))
 
     rec = run(measure("mixed", main()))
     assert rec.worker_lanes == ["pause('mine', 0.05)"]
+    assert rec.left_out == {"sleep": 1}
+    assert "1 library task not drawn (sleep)" in summary(rec)
 
     threads = Recording("threads", on_loop=False)
     threads.add("worker 1", 0.0, 1.0, "run")
@@ -346,10 +591,19 @@ def test_library_tasks_get_no_lane_and_hand_made_recordings_never_block():
     matplotlib.pyplot.close(fig)
 
 
-def test_the_tasks_the_code_created_are_listed():
-    rec = run(measure("gather", all_at_once()))
-    assert len(rec.tasks) == 3 and all(t.done() for t in rec.tasks)
-    assert rec.pending == [] and rec.unfinished == []
+def test_the_tasks_the_code_created_are_listed_while_they_exist():
+    async def main():
+        return [asyncio.create_task(pause(n)) for n in "ab"]
+
+    async def outer():
+        rec = await measure("kept", main(), grace=0)
+        assert set(rec.tasks) == set(rec.result) and rec.pending == rec.tasks
+        assert rec.unfinished == ["pause('a', 0.05)", "pause('b', 0.05)"]
+        await asyncio.gather(*rec.result)
+        return rec
+
+    rec = run(outer())
+    assert rec.pending == []
 
 
 def test_a_comprehension_is_not_a_lane_of_its_own():

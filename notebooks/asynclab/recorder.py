@@ -1,0 +1,844 @@
+"""Record what asyncio code really does, without changing what it does.
+
+``rec = await measure("gather", main())`` behaves as ``await main()``: the
+coroutine runs *in the caller's own task*, unwrapped, so its output, return
+value, exceptions (``KeyboardInterrupt`` and ``SystemExit`` included),
+context-variable changes, warnings, task names, tracebacks, ``get_stack()``
+and the garbage-collection fate of its tasks are the ones it would have had.
+
+How it observes instead of wrapping
+-----------------------------------
+Everything an event loop runs is a :class:`asyncio.Handle`: each *step* of a
+task (from one resume to the next suspension) is one ``Handle._run()`` call
+whose callback is bound to the task.  asyncio's own debug mode times these
+calls to find slow callbacks; the recorder does the same, for as long as a
+measurement is open, by swapping ``Handle._run`` for a function that reads the
+clock around the original.  It does not touch the task, its coroutine or the
+value passing through, so nothing the code can see changes.  After each step
+it reads, without calling anything of the code's:
+
+* which task ran (the handle's callback is bound to it) and whether it belongs
+  to this measurement (a context variable set in the caller's context is
+  inherited by every task the measured code creates, and only by those);
+* where the task is suspended: it follows the ``cr_await`` chain from the
+  task's coroutine down to what it awaits.  The innermost coroutine of the
+  learner's code names the *segment* (``await job(1); await job(2)`` in one
+  task: two segments of one lane, never two lanes), and the innermost
+  awaitable says what the wait is for (a timer, a Lock, a Queue, another task,
+  a thread pool, I/O...);
+* how a finished task ended (returned, raised, cancelled), from its state,
+  without retrieving its exception (so "exception was never retrieved" still
+  appears exactly when it would).
+
+Tasks are held only through weak references, so a task the code loses is
+still destroyed ("Task was destroyed but it is pending!") as it would be.
+
+A step longer than ``BLOCKING_THRESHOLD`` blocked the loop.  To blame the line
+that ran and not the coroutine that happened to pause next, a sampling thread
+looks at the loop thread's stack (``sys._current_frames()``) while a step is
+long, and reads that thread's CPU clock and context-switch count: a long step
+counts as blocking only if the thread used the CPU or went to sleep by itself
+(``time.sleep``), not when the operating system merely pre-empted it.  The
+sampler only runs while a measurement is open and only reads.
+
+Costs and limits, honestly: one Python call per loop callback while recording
+(see ``benchmarks/recorder_overhead.py``); a learner's own task factory (e.g.
+``asyncio.eager_task_factory``) stays in charge, wrapped for the duration only
+so that eager first steps are seen, and whatever factory the code installs is
+what stays installed; the sampler thread shows in ``threading.enumerate()``
+while a measurement runs; a thread's full stack (``traceback.print_stack()``)
+shows the one ``_observed_run`` frame under the loop's own frames; tracebacks
+in IPython hide ``measure``'s frame (``__tracebackhide__``).  Only loops that
+run ``asyncio.Handle`` objects are observed (uvloop is not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import functools
+import inspect
+import linecache
+import os
+import re
+import sys
+import sysconfig
+import threading
+import time
+import types
+import weakref
+from typing import Any, Awaitable
+
+from .recording import BLOCKING_THRESHOLD, LaneInfo, Recording, clock
+
+__all__ = ["measure"]
+
+_ORIGINAL_RUN = asyncio.events.Handle._run
+_OWNER: contextvars.ContextVar = contextvars.ContextVar("asynclab_measure")
+_SAMPLE_EVERY = 0.005  # seconds between looks at a long step
+
+# --------------------------------------------------------------------------
+# Whose code is it?
+# --------------------------------------------------------------------------
+_ASYNCIO_DIR = os.path.dirname(os.path.realpath(asyncio.__file__)) + os.sep
+_LIBRARY_DIRS = tuple(
+    {os.path.realpath(p) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
+     if (p := sysconfig.get_paths().get(key))}
+)
+_HERE = os.path.dirname(os.path.realpath(__file__)) + os.sep
+# The course's machinery is not the learner's code: a check that drives the
+# learner's coroutines must not take over their segments.
+_MACHINERY = tuple(_HERE + name for name in ("recorder.py", "recording.py", "timeline.py", "check.py", "exercises" + os.sep))
+_USER: dict[Any, bool] = {}       # code object -> written by the learner?
+_ORIGIN: dict[Any, str] = {}      # code object -> "user" | "asyncio" | "library"
+
+
+def _origin(code: Any) -> str:
+    found = _ORIGIN.get(code)
+    if found is None:
+        name = code.co_filename
+        real = os.path.realpath(name) if os.sep in name else name
+        if real.startswith(_ASYNCIO_DIR):
+            found = "asyncio"
+        elif real.startswith(_MACHINERY) or real.startswith(_LIBRARY_DIRS):
+            found = "library"
+        else:
+            found = "user"
+        _ORIGIN[code] = found
+        _USER[code] = found == "user"
+    return found
+
+
+def _is_user(code: Any) -> bool:
+    known = _USER.get(code)
+    return known if known is not None else _origin(code) == "user"
+
+
+def _code_of(obj: Any) -> Any:
+    return getattr(obj, "cr_code", None) or getattr(obj, "gi_code", None) or getattr(obj, "ag_code", None)
+
+
+# --------------------------------------------------------------------------
+# Labels
+# --------------------------------------------------------------------------
+_DEFAULT_TASK_NAME = re.compile(r"^(Task-\d+|None)$")
+
+
+def _short(value: Any) -> str:
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 16 else repr(value[:13] + "...")
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    if isinstance(name, str) and callable(value):
+        return name.rsplit(".<locals>.", 1)[-1]
+    return "…"
+
+
+def _call_text(coro: Any) -> str:
+    """``fetch('a', 2)`` from a coroutine's name and arguments, if short."""
+    code = _code_of(coro)
+    name = getattr(coro, "__qualname__", None) or (code.co_qualname if code else type(coro).__name__)
+    name = name.rsplit(".<locals>.", 1)[-1]
+    frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+    if code is None:
+        return name
+    if frame is None:  # finished or closed: its arguments are gone
+        return f"{name}()" if code.co_argcount == 0 else name
+    try:
+        local = frame.f_locals
+    except Exception:  # pragma: no cover - a frame we cannot read
+        return name
+    args = [_short(local[var]) for var in code.co_varnames[: code.co_argcount]
+            if var not in ("self", "cls") and var in local]
+    while args and args[-1] == "None":  # sleep(0.1), not sleep(0.1, None)
+        args.pop()
+    call = f"{name}({', '.join(args)})"
+    return call if len(call) <= 32 else name
+
+
+# --------------------------------------------------------------------------
+# What is a suspended task waiting for?
+# --------------------------------------------------------------------------
+_BY_NAME = {
+    "sleep": "timer",
+    "Lock.acquire": "lock",
+    "Semaphore.acquire": "semaphore",
+    "BoundedSemaphore.acquire": "semaphore",
+    "Event.wait": "event",
+    "Condition.wait": "condition",
+    "Condition.wait_for": "condition",
+    "Barrier.wait": "barrier", "Barrier._block": "barrier", "Barrier._wait": "barrier",
+    "Barrier.__aenter__": "barrier",
+    "Queue.get": "queue", "Queue.put": "queue", "Queue.join": "queue",
+    "to_thread": "thread",
+    "wait": "task", "_wait": "task", "wait_for": "task", "shield": "task",
+    "TaskGroup.__aexit__": "task", "TaskGroup._aexit": "task",
+    "as_completed.<locals>._wait_for_one": "task",
+    "_AsCompletedIterator._wait_for_one": "task",
+}
+_IO_PREFIXES = ("StreamReader.", "StreamWriter.", "FlowControlMixin.", "Process.", "BaseEventLoop.",
+                "BaseSelectorEventLoop.", "_UnixSelectorEventLoop.", "open_connection", "start_server",
+                "create_subprocess", "staggered_race")
+_REASONS: dict[tuple[Any, type], str] = {}
+
+
+def _reason(code: Any, fut: Any) -> str:
+    """What a task paused in ``code``, with ``fut`` as its waiter, waits for."""
+    key = (code, type(fut))
+    found = _REASONS.get(key)
+    if found is not None:
+        return found
+    cacheable = True
+    if fut is None:
+        found = "yield"
+    else:
+        origin = _origin(code) if code is not None else "user"
+        name = code.co_qualname if code is not None else ""
+        if origin == "asyncio" and name in _BY_NAME:
+            found = _BY_NAME[name]
+        elif origin == "asyncio" and name.startswith(_IO_PREFIXES):
+            found = "io"
+        elif isinstance(fut, asyncio.Task) or type(fut).__name__ == "_GatheringFuture":
+            found = "task"
+        elif origin == "library":
+            found = "io"  # a third-party client (aiohttp...) waiting on its socket
+        else:
+            cacheable = False  # a plain Future: who completes it decides
+            callbacks = getattr(fut, "_callbacks", None) or ()
+            found = "future"
+            for callback in callbacks:
+                func = callback[0] if isinstance(callback, tuple) else callback
+                if getattr(func, "__name__", "") == "_call_check_cancel":  # futures.wrap_future
+                    found = "thread"
+                    break
+    if cacheable:
+        _REASONS[key] = found
+    return found
+
+
+# --------------------------------------------------------------------------
+# Per-task and per-measurement state
+# --------------------------------------------------------------------------
+class _TaskRecord:
+    """What the recorder knows about one task; holds it only weakly."""
+
+    __slots__ = ("ref", "base", "runs", "task_name", "origin", "seg_ref", "seg_label",
+                 "done_at", "done_state", "error", "__weakref__")
+
+    def __init__(self, task: Any) -> None:
+        self.ref = weakref.ref(task, self._destroyed)
+        coro = task.get_coro()
+        code = _code_of(coro)
+        self.origin = _origin(code) if code is not None else "asyncio"
+        name = task.get_name()
+        self.task_name = name
+        runs = getattr(coro, "__qualname__", None) or (code.co_qualname if code else type(coro).__name__)
+        self.runs = runs.rsplit(".<locals>.", 1)[-1]
+        if not _DEFAULT_TASK_NAME.match(name):
+            self.base = name
+        else:
+            self.base = _call_text(coro)
+        self.seg_ref: Any = None
+        self.seg_label: str | None = None
+        self.done_at: float | None = None
+        self.done_state: str | None = None
+        self.error: str | None = None
+
+    def _destroyed(self, _ref: Any) -> None:
+        if self.done_state is None:
+            self.done_state = "destroyed"
+
+    def note_done(self, task: Any, when: float) -> None:
+        self.done_at = when
+        if task.cancelled():
+            self.done_state = "cancelled"
+        else:
+            exc = getattr(task, "_exception", None)  # read, not retrieved
+            if exc is not None:
+                self.done_state = "raised"
+                text = str(exc)
+                self.error = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+            else:
+                self.done_state = "returned"
+
+
+class _Session:
+    """One open ``measure()``."""
+
+    __slots__ = ("parent", "title", "start", "stop", "until", "root", "root_label", "first", "last_step",
+                 "failure", "measured")
+
+    def __init__(self, title: str, parent: "_Session | None") -> None:
+        self.parent, self.title = parent, title
+        self.start = clock()
+        self.stop: float | None = None
+        self.until = float("inf")  # keep observing its tasks until then
+        self.root: _TaskRecord | None = None
+        self.root_label = "main"
+        self.first = 0  # index of its first entry in the watch's log
+        self.last_step: int | None = None  # the step the measured coroutine returned in
+        self.measured: str | None = None  # the measured coroutine's own label: not a segment
+        self.failure: tuple[str, str | None] = ("returned", None)  # text only: holds no frames
+
+    def owns(self, owner: "_Session") -> bool:
+        while owner is not None:
+            if owner is self:
+                return True
+            owner = owner.parent
+        return False
+
+
+_TASK_TYPES: tuple[type, ...] = tuple({asyncio.Task, getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
+_TIMEOUT_FIRE = getattr(getattr(asyncio, "timeouts", None), "Timeout", None)
+_TIMEOUT_FIRE = getattr(_TIMEOUT_FIRE, "_on_timeout", None)
+_CORO = types.CoroutineType
+_GEN = types.GeneratorType
+
+try:  # Linux: the CPU clock and context switches of another thread
+    _pthread_cpu = time.pthread_getcpuclockid
+except AttributeError:  # pragma: no cover - other systems
+    _pthread_cpu = None
+
+
+def _asleep(native_id: int) -> bool | None:
+    """Whether a thread of this process is asleep in a system call right now
+    (``time.sleep``, a blocking read), from /proc; None where that is unknown."""
+    try:
+        with open(f"/proc/self/task/{native_id}/stat", "rb") as f:
+            text = f.read()
+    except OSError:
+        return None
+    state = text[text.rindex(b")") + 2:][:1]
+    return state in (b"S", b"D")
+
+
+def _where(frame: Any) -> str | None:
+    """``main, line 3: time.sleep(0.3)``: the innermost line of the learner's code."""
+    while frame is not None:
+        code = frame.f_code
+        if _is_user(code):
+            line = linecache.getline(code.co_filename, frame.f_lineno).strip()
+            name = code.co_qualname.rsplit(".<locals>.", 1)[-1]
+            return f"{name}, line {frame.f_lineno}: {line}" if line else f"{name}, line {frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+class _Watch:
+    """Observes one event loop while at least one measurement on it is open."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.log: list[tuple] = []
+        self.step = 0
+        self.step_t0: float | None = None
+        self.records: dict[int, _TaskRecord] = {}
+        self.sessions: list[_Session] = []
+        self.samples: dict[int, list] = {}   # step -> [t, cpu, asleep seen, Counter(where)]
+        self.ends: dict[int, tuple] = {}     # long step -> (t, cpu) at its end
+        self.errors: list[BaseException] = []
+        self.factory: Any = None            # our wrapper around the code's own factory
+        self.thread_id = threading.get_ident()
+        self.native_id = threading.get_native_id()
+        self.stopped = threading.Event()
+        self.expiring = False
+        self.closed = False
+        self.sampler = threading.Thread(target=self._sample, name="asynclab-sampler", daemon=True)
+        self.sampler.start()
+
+    # -- the hot path: called after every callback the loop ran ---------------
+    def note(self, handle: Any, owner: Any, step: int, t0: float, t1: float) -> None:
+        cb = handle._callback
+        task = getattr(cb, "__self__", None)
+        long = t1 - t0 > BLOCKING_THRESHOLD
+        if long:
+            self.ends[step] = (t1, time.thread_time())
+        if type(task) not in _TASK_TYPES and not isinstance(task, asyncio.Task):
+            if owner is not None and getattr(cb, "__func__", None) is _TIMEOUT_FIRE and _TIMEOUT_FIRE:
+                target = getattr(task, "_task", None)
+                rec = self.record(target) if target is not None else None
+                self.log.append((owner, "deadline", step, t0, t0, rec, None))
+            elif long:
+                what = getattr(cb, "__qualname__", None) or type(cb).__name__
+                self.log.append((owner, "callback", step, t0, t1, what.rsplit(".<locals>.", 1)[-1], None))
+            return
+        if owner is None:
+            if long:
+                self.log.append((None, "outside", step, t0, t1, self.record(task).base, None))
+            return
+        self.note_step(task, owner, step, t0, t1)
+
+    def record(self, task: Any) -> _TaskRecord:
+        rec = self.records.get(id(task))
+        if rec is None or rec.ref() is not task:
+            rec = self.records[id(task)] = _TaskRecord(task)
+        return rec
+
+    def note_step(self, task: Any, owner: Any, step: int, t0: float, t1: float) -> None:
+        rec = self.record(task)
+        if task.done():
+            rec.note_done(task, t1)
+            self.log.append((owner, rec, step, t0, t1, None, None))
+            return
+        # Follow the await chain down from the task's coroutine.
+        node = top = task.get_coro()
+        user = None
+        code = None
+        for _ in range(100):
+            kind = type(node)
+            if kind is _CORO:
+                code = node.cr_code
+                nxt = node.cr_await
+            elif kind is _GEN:
+                code = node.gi_code
+                nxt = node.gi_yieldfrom
+            else:
+                break
+            if (_USER.get(code) or (code not in _USER and _is_user(code))) and code.co_name[:1] != "<":
+                user = node  # comprehensions (<listcomp> on 3.11) belong to the function around them
+            if nxt is None:
+                break
+            node = nxt
+        reason = _reason(code, task._fut_waiter)
+        if user is None or user is top:
+            segment = None
+        elif rec.seg_ref is not None and rec.seg_ref() is user:
+            segment = rec.seg_label
+        else:
+            segment = rec.seg_label = _call_text(user)
+            rec.seg_ref = weakref.ref(user)
+        self.log.append((owner, rec, step, t0, t1, segment, reason))
+
+    # -- eager task factories ---------------------------------------------------
+    def wrap_factory(self, theirs: Any) -> Any:
+        def factory(loop: Any, coro: Any, **kwargs: Any) -> Any:
+            step = self.step
+            t0 = clock()
+            task = theirs(loop, coro, **kwargs)
+            t1 = clock()
+            try:
+                started = inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) != inspect.CORO_CREATED
+                owner = _OWNER.get(None)
+                if started and owner is not None and isinstance(task, asyncio.Future):
+                    self.note_step(task, owner, step, t0, t1)
+            except Exception as exc:  # never let the recorder break the code
+                self.errors.append(exc)
+            return task
+
+        try:
+            functools.update_wrapper(factory, theirs)
+        except (AttributeError, TypeError):
+            pass
+        factory.__asynclab_wraps__ = theirs  # type: ignore[attr-defined]
+        return factory
+
+    def follow_factory(self) -> None:
+        """Keep eager first steps visible when the code installs its own factory."""
+        current = self.loop.get_task_factory()
+        if current is None or current is self.factory:
+            return
+        self.factory = self.wrap_factory(current)
+        self.loop.set_task_factory(self.factory)
+
+    def restore_factory(self) -> None:
+        current = self.loop.get_task_factory()
+        if self.factory is not None and current is self.factory:
+            self.loop.set_task_factory(self.factory.__asynclab_wraps__)
+        self.factory = None
+
+    # -- the sampler thread ------------------------------------------------------
+    def _sample(self) -> None:
+        clock_id = None
+        if _pthread_cpu is not None:
+            try:
+                clock_id = _pthread_cpu(self.thread_id)
+            except OSError:  # pragma: no cover
+                clock_id = None
+        while not self.stopped.wait(_SAMPLE_EVERY):
+            t0, step = self.step_t0, self.step
+            if t0 is None:
+                if self.sessions and all(s.stop is not None and clock() > s.until for s in self.sessions):
+                    if self.loop.is_closed() or not self.loop.is_running():
+                        _close(self)  # nobody will run a callback any more
+                    elif not self.expiring:
+                        self.expiring = True
+                        try:
+                            self.loop.call_soon_threadsafe(self.expire)
+                        except RuntimeError:  # closed meanwhile
+                            _close(self)
+                continue
+            now = clock()
+            if now - t0 < _SAMPLE_EVERY:
+                continue
+            frame = sys._current_frames().get(self.thread_id)
+            where = _where(frame)
+            del frame
+            asleep = _asleep(self.native_id)
+            sample = self.samples.get(step)
+            if sample is None:
+                cpu = time.clock_gettime(clock_id) if clock_id is not None else None
+                sample = self.samples[step] = [now, cpu, asleep, collections.Counter()]
+            elif asleep:
+                sample[2] = True
+            if where:
+                sample[3][where] += 1
+
+    def expire(self) -> None:
+        """Drop sessions whose grace period is over; close when none is left."""
+        now = clock()
+        self.expiring = False
+        self.sessions = [s for s in self.sessions if s.stop is None or now <= s.until]
+        if not self.sessions:
+            _close(self)
+
+    # -- reading a finished session ---------------------------------------------
+    def blocking_details(self, step: int, duration: float) -> dict[str, Any]:
+        sample, end = self.samples.get(step), self.ends.get(step)
+        out: dict[str, Any] = {}
+        if sample is not None and sample[3]:
+            out["where"] = sample[3].most_common(1)[0][0]
+        if sample is not None and end is not None and sample[1] is not None:
+            span = max(end[0] - sample[0], 1e-9)
+            out["cpu"] = max(0.0, end[1] - sample[1]) / span * duration
+            if sample[2] is not None:
+                out["slept"] = bool(sample[2])
+        if "slept" not in out:
+            out.pop("cpu", None)
+        return out
+
+
+_WATCHES: dict[Any, _Watch] = {}
+_WATCH: _Watch | None = None  # the one most recently opened: the fast path
+
+
+def _observed_run(self: Any) -> None:
+    watch = _WATCH
+    if watch is not None and self._loop is not watch.loop:
+        watch = _WATCHES.get(self._loop)
+    if watch is None:
+        _ORIGINAL_RUN(self)
+        if _WATCHES:  # measure() started inside this very step
+            _adopt(self)
+        return
+    outer = watch.step_t0
+    watch.step = step = watch.step + 1
+    task = getattr(self._callback, "__self__", None)
+    if task is not None and id(task) not in watch.records and type(task) in _TASK_TYPES:
+        try:  # first sight of a task, before its first step: its arguments are still there to read
+            if self._context.get(_OWNER) is not None:
+                watch.record(task)
+        except Exception as exc:  # pragma: no cover
+            watch.errors.append(exc)
+    del task
+    watch.step_t0 = t0 = clock()
+    try:
+        _ORIGINAL_RUN(self)
+    finally:
+        t1 = clock()
+        watch.step_t0 = outer
+        try:
+            if watch.closed:  # the measurement closed in this step; another may have opened
+                if _WATCHES:
+                    _adopt(self)
+            else:
+                owner = self._context.get(_OWNER)
+                if owner is not None and owner.stop is not None and t1 > owner.until:
+                    owner = None
+                if owner is not None or t1 - t0 > BLOCKING_THRESHOLD:
+                    watch.note(self, owner, step, t0, t1)
+                if watch.factory is not None or self._loop._task_factory is not None:
+                    watch.follow_factory()
+        except Exception as exc:  # the recorder must never break the code it watches
+            watch.errors.append(exc)
+
+
+def _adopt(handle: Any) -> None:
+    """Log the step in which a measurement opened: it began before the watch."""
+    watch = _WATCHES.get(handle._loop)
+    try:
+        owner = handle._context.get(_OWNER)
+        if watch is not None and owner is not None:
+            watch.step += 1
+            watch.note(handle, owner, watch.step, owner.start, clock())
+    except Exception as exc:  # pragma: no cover - never break the code
+        if watch is not None:
+            watch.errors.append(exc)
+
+
+def install() -> None:
+    """Put the observer in place of ``Handle._run`` (done once, at import).
+
+    It must be there *before* the step in which ``measure()`` is called, or
+    that step's end (the measured code's first pause) would go unseen.  While
+    no measurement is open it only calls the original."""
+    if asyncio.events.Handle._run is not _observed_run:
+        asyncio.events.Handle._run = _observed_run
+
+
+def uninstall() -> None:
+    """Give ``Handle._run`` back its original (benchmarks compare with it)."""
+    if asyncio.events.Handle._run is _observed_run:
+        asyncio.events.Handle._run = _ORIGINAL_RUN
+
+
+def _open(loop: asyncio.AbstractEventLoop) -> _Watch:
+    global _WATCH
+    install()
+    watch = _WATCHES.get(loop)
+    if watch is None:
+        watch = _WATCHES[loop] = _Watch(loop)
+    _WATCH = watch
+    return watch
+
+
+def _close(watch: _Watch) -> None:
+    global _WATCH
+    if _WATCHES.get(watch.loop) is not watch:
+        return
+    del _WATCHES[watch.loop]
+    watch.closed = True
+    watch.stopped.set()
+    watch.restore_factory()
+    if _WATCH is watch:
+        _WATCH = next(iter(_WATCHES.values()), None)
+    watch.log.clear()
+    watch.records.clear()
+    watch.samples.clear()
+    watch.ends.clear()
+
+
+# --------------------------------------------------------------------------
+# Turning the log into a Recording
+# --------------------------------------------------------------------------
+def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
+           failure: tuple[str, str | None]) -> None:
+    start, stop = session.start, session.stop
+    assert stop is not None
+    steps: dict[_TaskRecord, list[tuple]] = {}
+    order: list[_TaskRecord] = []
+    deadlines: list[tuple[float, _TaskRecord | None]] = []
+    loose: list[tuple] = []  # long plain callbacks, steps of code outside the measurement
+    for entry in watch.log[session.first:]:
+        owner, who = entry[0], entry[1]
+        if who == "outside":
+            if entry[3] < stop:
+                loose.append(("outside " + entry[5], entry))
+            continue
+        if owner is None or not session.owns(owner):
+            continue
+        if who == "deadline":
+            deadlines.append((entry[3], entry[5]))
+        elif who == "callback":
+            loose.append(("callback " + entry[5], entry))
+        else:
+            if who not in steps:
+                steps[who] = []
+                order.append(who)
+            steps[who].append(entry)
+    # tasks created in the last steps that have not run yet wait in the ready queue
+    for handle in list(getattr(watch.loop, "_ready", ())):
+        task = getattr(handle._callback, "__self__", None)
+        if isinstance(task, asyncio.Task) and not task.done():
+            owner = handle._context.get(_OWNER)
+            if owner is not None and session.owns(owner):
+                who = watch.record(task)
+                if who not in steps:
+                    steps[who] = []
+                    order.append(who)
+    root = session.root
+    if root is not None and root not in steps:
+        order.insert(0, root)
+        steps[root] = []
+    elif root is not None:
+        order.remove(root)
+        order.insert(0, root)
+
+    names: dict[_TaskRecord, str] = {}
+    used: collections.Counter = collections.Counter()
+    rec.spans.clear()
+    rec._lane_order.clear()
+    rec.info.clear()
+    rec.left_out.clear()
+    rec.deadlines.clear()
+    rec._tasks = []
+    for who in order:
+        if who is not root and who.origin == "library":
+            rec.left_out[who.runs] = rec.left_out.get(who.runs, 0) + 1
+            continue
+        base = session.root_label if who is root else who.base
+        used[base] += 1
+        names[who] = base if used[base] == 1 else f"{base} #{used[base]}"
+    rec.root_lane = names.get(root) if root is not None else None
+
+    def add(lane: str, a: float, b: float, state: str, **extra: Any) -> None:
+        if b > a:
+            rec.add(lane, a - start, b - start, state, **extra)
+
+    for who in order:
+        lane = names.get(who)
+        if lane is None:
+            continue
+        end_at = stop if who is root else until
+        last_end = start if who is root else None
+        last_seg = last_reason = None
+        for _owner, _who, step, t0, t1, segment, reason in steps[who]:
+            if who is root and segment == session.measured:
+                segment = None
+            a, b = max(t0, start), min(t1, end_at)
+            if a >= end_at:
+                break
+            if last_end is not None and a > last_end:
+                add(lane, last_end, a, "wait", segment=last_seg, reason=last_reason or "future")
+            if b > a:
+                extra = watch.blocking_details(step, b - a) if t1 - t0 > BLOCKING_THRESHOLD else {}
+                add(lane, a, b, "run", segment=segment, **extra)
+            last_end, last_seg, last_reason = b, segment, reason
+        task = who.ref()
+        if who is root:
+            # the measured coroutine's last step is the one running now
+            t0 = watch.step_t0 if watch.step_t0 is not None else stop
+            a = max(t0, start, last_end or start)
+            if last_end is not None and a > last_end:
+                add(lane, last_end, a, "wait", segment=last_seg, reason=last_reason or "future")
+            if stop - a > BLOCKING_THRESHOLD and session.last_step is not None:
+                add(lane, a, stop, "run", **watch.blocking_details(session.last_step, stop - a))
+            else:
+                add(lane, a, stop, "run")
+            outcome, error = failure
+            info = LaneInfo(lane, kind="root", runs=session.root_label, task_name=who.task_name,
+                            outcome=outcome, error=error, ended=stop - start)
+        else:
+            finished = who.done_at is not None and who.done_at <= until
+            at_return = "running" if who.done_at is None or who.done_at > stop else (who.done_state or "returned")
+            if who.done_state == "destroyed" and who.done_at is None:
+                at_return = "destroyed" if task is None else "running"
+            if not finished and last_end is not None and last_end < end_at and who.done_state != "destroyed":
+                add(lane, last_end, min(end_at, clock()), "wait", segment=last_seg, reason=last_reason or "future")
+            if last_end is None:  # created but never started: a mark at the return
+                rec.add(lane, stop - start, stop - start, "wait", reason="yield")
+            info = LaneInfo(lane, kind="task", runs=who.runs, task_name=who.task_name, outcome=at_return,
+                            error=who.error if at_return == "raised" else None,
+                            ended=(who.done_at - start) if who.done_at is not None and finished else None)
+            info.later = who.done_state if at_return == "running" and finished else None
+            rec._tasks.append(who.ref)
+        rec.info[lane] = info
+    for when, who in deadlines:
+        lane = names.get(who) if who is not None else None
+        rec.deadlines.append((when - start, lane or rec.root_lane or ""))
+    for label, entry in loose:
+        t0, t1, step = entry[3], entry[4], entry[2]
+        a, b = max(t0, start), min(t1, stop)
+        if b > a:
+            add(label, a, b, "run", **watch.blocking_details(step, b - a))
+            rec.info[label] = LaneInfo(label, kind="outside")
+
+
+# --------------------------------------------------------------------------
+# The public face
+# --------------------------------------------------------------------------
+async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool = True,
+                  grace: float = 0.25) -> Recording:
+    """Run ``awaitable`` exactly as ``await awaitable`` would, and record it.
+
+    >>> rec = await measure("gather", main())    # doctest: +SKIP
+    >>> rec.result, rec.wall, rec.max_overlap()  # doctest: +SKIP
+
+    Returns a :class:`~asynclab.recording.Recording`: one lane per task (the
+    measured coroutine's own lane first), spans of running and waiting with
+    what each wait was for, how each task ended, expired deadlines.  If the
+    measured code raises, the exception propagates from here unchanged, after
+    recording has stopped; with ``raise_errors=False`` an exception is kept in
+    ``rec.error`` instead (a ``CancelledError`` aimed at the caller still
+    propagates).  Tasks still running when the measured code returned are
+    marked ``"running"`` and watched for ``grace`` more seconds, so a drawing
+    made soon after shows them continuing past the return.
+    """
+    __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks
+    if not isinstance(title, str):
+        for thing in (title, awaitable):
+            if inspect.iscoroutine(thing):
+                thing.close()
+        raise TypeError(f"measure() takes a title first, then a coroutine; got {type(title).__name__} as title")
+    if inspect.iscoroutinefunction(awaitable):
+        raise TypeError(
+            f"measure() got the coroutine function {awaitable.__qualname__!r} itself; "
+            f"call it to get a coroutine: measure({title!r}, {awaitable.__name__}(...))"
+        )
+    if not inspect.isawaitable(awaitable):
+        raise TypeError(f"measure() needs something to await, such as main(); got {type(awaitable).__name__}")
+    if not isinstance(grace, (int, float)) or not grace >= 0 or grace != grace:
+        raise ValueError(f"grace must be a number of seconds >= 0, got {grace!r}")
+    loop = asyncio.get_running_loop()
+    caller = asyncio.current_task()
+    watch = _open(loop)
+    session = _Session(title, _OWNER.get(None))
+    if inspect.iscoroutine(awaitable):
+        session.measured = _call_text(awaitable)
+        session.root_label = session.measured.split("(")[0]
+    else:
+        session.root_label = type(awaitable).__name__
+    session.first = len(watch.log)
+    if caller is not None:
+        session.root = watch.record(caller)
+    watch.sessions.append(session)
+    if loop.get_task_factory() is not None:
+        watch.follow_factory()
+    recording = Recording(title)
+    token = _OWNER.set(session)
+    session.start = recording.t0 = clock()
+    failure: BaseException | None = None
+    try:
+        recording.result = await awaitable
+    except BaseException as exc:
+        failure = exc
+    session.stop = stop = clock()
+    recording.wall = stop - session.start
+    session.last_step = watch.step
+    if stop - (watch.step_t0 or stop) > BLOCKING_THRESHOLD:
+        watch.ends[watch.step] = (stop, time.thread_time())
+    try:
+        _OWNER.reset(token)
+    except ValueError:  # pragma: no cover - the code switched contexts under us
+        pass
+    if failure is not None:
+        keep = not raise_errors and not (isinstance(failure, asyncio.CancelledError)
+                                         and caller is not None and caller.cancelling())
+        if keep:
+            recording.error = failure
+    session.until = stop + grace
+    try:
+        if isinstance(failure, asyncio.CancelledError):
+            session.failure = ("cancelled", None)
+        elif failure is not None:
+            session.failure = ("raised", f"{type(failure).__name__}: {failure}" if str(failure)
+                               else type(failure).__name__)
+        _build(watch, session, recording, stop, session.failure)
+        if grace > 0 and recording.pending:
+            recording._refresh = functools.partial(_refresh, watch, session, recording)  # type: ignore[attr-defined]
+    finally:
+        if grace == 0 or not recording.pending:
+            session.until = stop
+            watch.sessions.remove(session)
+            if not watch.sessions:
+                _close(watch)
+    if failure is not None and recording.error is None:
+        try:
+            raise failure
+        finally:
+            del failure
+    return recording
+
+
+def _refresh(watch: _Watch, session: _Session, recording: Recording) -> None:
+    """Bring in what the tasks still running at the return did in the grace period."""
+    if _WATCHES.get(watch.loop) is not watch or session not in watch.sessions:
+        return
+    until = min(clock(), session.until)
+    wall, error = recording.wall, recording.error
+    _build(watch, session, recording, until, session.failure)
+    recording.wall, recording.error = wall, error
+
+
+install()
