@@ -58,6 +58,7 @@ import asyncio
 import collections
 import contextvars
 import functools
+import gc
 import inspect
 import linecache
 import os
@@ -70,7 +71,7 @@ import types
 import weakref
 from typing import Any, Awaitable
 
-from .recording import BLOCKING_THRESHOLD, LaneInfo, Recording, clock
+from .recording import BLOCKING_THRESHOLD, LaneInfo, Recording, Span, clock
 
 __all__ = ["measure"]
 
@@ -91,6 +92,7 @@ _HERE = os.path.dirname(os.path.realpath(__file__)) + os.sep
 # learner's coroutines must not take over their segments.
 _MACHINERY = tuple(_HERE + name for name in ("recorder.py", "recording.py", "timeline.py", "check.py", "exercises" + os.sep))
 _USER: dict[Any, bool] = {}       # code object -> written by the learner?
+_SEGMENT: dict[Any, bool] = {}    # code object -> can name a segment (the learner's, not a comprehension)
 _ORIGIN: dict[Any, str] = {}      # code object -> "user" | "asyncio" | "library"
 
 
@@ -186,6 +188,8 @@ _REASONS: dict[tuple[Any, type], str] = {}
 
 def _reason(code: Any, fut: Any) -> str:
     """What a task paused in ``code``, with ``fut`` as its waiter, waits for."""
+    if fut is None:
+        return "yield"
     key = (code, type(fut))
     found = _REASONS.get(key)
     if found is not None:
@@ -221,13 +225,16 @@ def _reason(code: Any, fut: Any) -> str:
 # --------------------------------------------------------------------------
 # Per-task and per-measurement state
 # --------------------------------------------------------------------------
+_LABELS_WITH_ARGUMENTS = 64  # per coroutine function and measurement; beyond, named by function only
+
+
 class _TaskRecord:
     """What the recorder knows about one task; holds it only weakly."""
 
     __slots__ = ("ref", "base", "runs", "task_name", "origin", "seg_ref", "seg_label",
                  "done_at", "done_state", "error", "__weakref__")
 
-    def __init__(self, task: Any) -> None:
+    def __init__(self, task: Any, labelled: collections.Counter) -> None:
         self.ref = weakref.ref(task, self._destroyed)
         coro = task.get_coro()
         code = _code_of(coro)
@@ -238,8 +245,11 @@ class _TaskRecord:
         self.runs = runs.rsplit(".<locals>.", 1)[-1]
         if not _DEFAULT_TASK_NAME.match(name):
             self.base = name
-        else:
+        elif labelled[code] < _LABELS_WITH_ARGUMENTS:
+            labelled[code] += 1
             self.base = _call_text(coro)
+        else:  # thousands of tasks are drawn as a profile: reading their arguments would cost more than it tells
+            self.base = f"{self.runs}(…)"
         self.seg_ref: Any = None
         self.seg_label: str | None = None
         self.done_at: float | None = None
@@ -294,6 +304,7 @@ _TASK_TYPES: tuple[type, ...] = tuple({asyncio.Task, getattr(asyncio.tasks, "_Py
 _TIMEOUT_FIRE = getattr(getattr(asyncio, "timeouts", None), "Timeout", None)
 _TIMEOUT_FIRE = getattr(_TIMEOUT_FIRE, "_on_timeout", None)
 _CORO = types.CoroutineType
+_METHOD = types.MethodType
 _GEN = types.GeneratorType
 
 try:  # Linux: the CPU clock and context switches of another thread
@@ -335,6 +346,7 @@ class _Watch:
         self.step = 0
         self.step_t0: float | None = None
         self.records: dict[int, _TaskRecord] = {}
+        self.labelled: collections.Counter = collections.Counter()  # code -> tasks named with arguments
         self.sessions: list[_Session] = []
         self.samples: dict[int, list] = {}   # step -> [t, cpu, asleep seen, Counter(where)]
         self.ends: dict[int, tuple] = {}     # long step -> (t, cpu) at its end
@@ -373,19 +385,26 @@ class _Watch:
     def record(self, task: Any) -> _TaskRecord:
         rec = self.records.get(id(task))
         if rec is None or rec.ref() is not task:
-            rec = self.records[id(task)] = _TaskRecord(task)
+            rec = self.records[id(task)] = _TaskRecord(task, self.labelled)
         return rec
 
     def note_step(self, task: Any, owner: Any, step: int, t0: float, t1: float) -> None:
-        rec = self.record(task)
+        rec = self.records.get(id(task))
+        if rec is None or rec.ref() is not task:
+            rec = self.records[id(task)] = _TaskRecord(task, self.labelled)
         if task.done():
             rec.note_done(task, t1)
             self.log.append((owner, rec, step, t0, t1, None, None))
+            return
+        fut = task._fut_waiter
+        if fut is None:  # sleep(0) or a bare yield: it only let the others have a turn
+            self.log.append((owner, rec, step, t0, t1, rec.seg_label if rec.seg_ref is not None else None, "yield"))
             return
         # Follow the await chain down from the task's coroutine.
         node = top = task.get_coro()
         user = None
         code = None
+        segments = _SEGMENT
         for _ in range(100):
             kind = type(node)
             if kind is _CORO:
@@ -396,12 +415,15 @@ class _Watch:
                 nxt = node.gi_yieldfrom
             else:
                 break
-            if (_USER.get(code) or (code not in _USER and _is_user(code))) and code.co_name[:1] != "<":
-                user = node  # comprehensions (<listcomp> on 3.11) belong to the function around them
+            mine = segments.get(code)
+            if mine is None:
+                mine = segments[code] = _is_user(code) and code.co_name[:1] != "<"
+            if mine:  # comprehensions (<listcomp> on 3.11) belong to the function around them
+                user = node
             if nxt is None:
                 break
             node = nxt
-        reason = _reason(code, task._fut_waiter)
+        reason = _reason(code, fut)
         if user is None or user is top:
             segment = None
         elif rec.seg_ref is not None and rec.seg_ref() is user:
@@ -513,30 +535,52 @@ _WATCHES: dict[Any, _Watch] = {}
 _WATCH: _Watch | None = None  # the one most recently opened: the fast path
 
 
-def _observed_run(self: Any) -> None:
+def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> None:
     watch = _WATCH
     if watch is not None and self._loop is not watch.loop:
         watch = _WATCHES.get(self._loop)
     if watch is None:
-        _ORIGINAL_RUN(self)
+        _run(self)
         if _WATCHES:  # measure() started inside this very step
             _adopt(self)
         return
     outer = watch.step_t0
     watch.step = step = watch.step + 1
     task = getattr(self._callback, "__self__", None)
-    if task is not None and id(task) not in watch.records and type(task) in _TASK_TYPES:
+    if type(task) not in _TASK_TYPES and not isinstance(task, asyncio.Task):
+        # a plain callback (a timer firing, a future's done-callback, a protocol's
+        # data_received): only a long one (it blocked the loop) or an expiring
+        # timeout is worth a note
+        watch.step_t0 = t0 = _clock()
+        try:
+            _run(self)
+        finally:
+            t1 = _clock()
+            watch.step_t0 = outer
+            try:
+                if watch.closed:
+                    if _WATCHES:
+                        _adopt(self)
+                elif t1 - t0 > BLOCKING_THRESHOLD or (type(self._callback) is _METHOD
+                                                      and self._callback.__func__ is _TIMEOUT_FIRE):
+                    owner = self._context.get(_OWNER)
+                    if owner is not None and owner.stop is not None and t1 > owner.until:
+                        owner = None
+                    watch.note(self, owner, step, t0, t1)
+            except Exception as exc:  # the recorder must never break the code it watches
+                watch.errors.append(exc)
+        return
+    if id(task) not in watch.records:
         try:  # first sight of a task, before its first step: its arguments are still there to read
             if self._context.get(_OWNER) is not None:
                 watch.record(task)
         except Exception as exc:  # pragma: no cover
             watch.errors.append(exc)
-    del task
-    watch.step_t0 = t0 = clock()
+    watch.step_t0 = t0 = _clock()
     try:
-        _ORIGINAL_RUN(self)
+        _run(self)
     finally:
-        t1 = clock()
+        t1 = _clock()
         watch.step_t0 = outer
         try:
             if watch.closed:  # the measurement closed in this step; another may have opened
@@ -546,8 +590,10 @@ def _observed_run(self: Any) -> None:
                 owner = self._context.get(_OWNER)
                 if owner is not None and owner.stop is not None and t1 > owner.until:
                     owner = None
-                if owner is not None or t1 - t0 > BLOCKING_THRESHOLD:
+                if t1 - t0 > BLOCKING_THRESHOLD:
                     watch.note(self, owner, step, t0, t1)
+                elif owner is not None:
+                    watch.note_step(task, owner, step, t0, t1)
                 if watch.factory is not None or self._loop._task_factory is not None:
                     watch.follow_factory()
         except Exception as exc:  # the recorder must never break the code it watches
@@ -657,8 +703,7 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
 
     names: dict[_TaskRecord, str] = {}
     used: collections.Counter = collections.Counter()
-    rec.spans.clear()
-    rec._lane_order.clear()
+    rec._clear()
     rec.info.clear()
     rec.left_out.clear()
     rec.deadlines.clear()
@@ -680,21 +725,28 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
         lane = names.get(who)
         if lane is None:
             continue
+        out: list[Span] = []
+        keep = out.append
         end_at = stop if who is root else until
         last_end = start if who is root else None
         last_seg = last_reason = None
         for _owner, _who, step, t0, t1, segment, reason in steps[who]:
             if who is root and segment == session.measured:
                 segment = None
-            a, b = max(t0, start), min(t1, end_at)
+            a = t0 if t0 > start else start
+            b = t1 if t1 < end_at else end_at
             if a >= end_at:
                 break
             if last_end is not None and a > last_end:
-                add(lane, last_end, a, "wait", segment=last_seg, reason=last_reason or "future")
+                keep(Span(lane, last_end - start, a - start, "wait", None, None, last_seg, last_reason or "future"))
             if b > a:
-                extra = watch.blocking_details(step, b - a) if t1 - t0 > BLOCKING_THRESHOLD else {}
-                add(lane, a, b, "run", segment=segment, **extra)
+                if t1 - t0 > BLOCKING_THRESHOLD:
+                    keep(Span(lane, a - start, b - start, "run", segment=segment,
+                              **watch.blocking_details(step, b - a)))
+                else:
+                    keep(Span(lane, a - start, b - start, "run", None, None, segment))
             last_end, last_seg, last_reason = b, segment, reason
+        rec._extend(lane, out)
         task = who.ref()
         if who is root:
             # the measured coroutine's last step is the one running now
@@ -783,6 +835,7 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
     if caller is not None:
         session.root = watch.record(caller)
     watch.sessions.append(session)
+    watch.labelled.clear()
     if loop.get_task_factory() is not None:
         watch.follow_factory()
     recording = Recording(title)
@@ -814,7 +867,13 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
         elif failure is not None:
             session.failure = ("raised", f"{type(failure).__name__}: {failure}" if str(failure)
                                else type(failure).__name__)
-        _build(watch, session, recording, stop, session.failure)
+        collecting = gc.isenabled()
+        gc.disable()  # building makes many small objects; collect once, not a hundred times
+        try:
+            _build(watch, session, recording, stop, session.failure)
+        finally:
+            if collecting:
+                gc.enable()
         if grace > 0 and recording.pending:
             recording._refresh = functools.partial(_refresh, watch, session, recording)  # type: ignore[attr-defined]
     finally:

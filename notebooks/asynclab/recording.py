@@ -62,7 +62,7 @@ def seconds(x: float) -> str:
     return f"{x:.2f} s"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Span:
     """One interval on one lane, in seconds since the recording started."""
 
@@ -157,7 +157,7 @@ class Recording:
     #: Tasks of third-party libraries (e.g. aiohttp's own) that ran during the
     #: measurement and get no lane: what they ran -> how many.
     left_out: dict[str, int] = field(default_factory=dict)
-    _lane_order: list[str] = field(default_factory=list, repr=False)
+    _lane_order: dict[str, list[Span]] = field(default_factory=dict, repr=False)  # lane -> its spans, in order
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _tasks: list[Any] = field(default_factory=list, repr=False)  # weak references
     _refresh: Any = field(default=None, repr=False)  # brings in the grace period (measure)
@@ -191,10 +191,15 @@ class Recording:
             raise ValueError(f"reason must be one of {sorted(WAIT_REASONS)}, not {reason!r}")
         span = Span(lane, float(start), float(end), state, **extra)
         with self._lock:
-            if lane not in self._lane_order:
-                self._lane_order.append(lane)
+            self._lane_order.setdefault(lane, []).append(span)
             self.spans.append(span)
         return span
+
+    def _extend(self, lane: str, spans: list[Span]) -> None:
+        """Add many spans of one lane, already checked (the recorder's fast path)."""
+        with self._lock:
+            self._lane_order.setdefault(lane, []).extend(spans)
+            self.spans.extend(spans)
 
     def add_absolute(self, lane: str, start: float, end: float, state: State = "run", **extra: Any) -> Span:
         """Add a span given as raw ``time.perf_counter()`` readings."""
@@ -262,7 +267,12 @@ class Recording:
         return out
 
     def spans_of(self, lane: str) -> list[Span]:
-        return [s for s in self.spans if s.lane == lane]
+        return list(self._lane_order.get(lane, ()))
+
+    def _clear(self) -> None:
+        with self._lock:
+            self.spans.clear()
+            self._lane_order.clear()
 
     def extent(self, lane: str) -> tuple[float, float]:
         """(first start, last end) of a lane."""

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""What the recorder costs: each program run plainly and under ``measure()``,
+side by side in one process, several times, medians printed.
+
+    python3 scripts/course.py bench-recorder          # or run this file with the course's python
+
+Programs (the two of the recorder's issue, plus the sizes between, to see the
+cost grow linearly):
+* ``gather N×3``: N tasks, each awaiting ``asyncio.sleep(0.01)`` three times;
+* ``sleep(0) ×S``: one task taking S steps of ``await asyncio.sleep(0)``.
+
+"plain" runs with the observer taken out of ``Handle._run`` entirely (as if
+asynclab were never imported); "idle hook" with it in place but no
+measurement open (what a notebook that imported asynclab pays); "measured"
+inside ``await measure(...)``, including building the Recording afterwards.
+Peak memory per recorded task comes from tracemalloc in a separate run.
+Targets: ≤ 1.3× for 10,000 tasks × 3 awaits, ≤ 2× for 100,000 sleep(0) steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
+
+from asynclab import recorder  # noqa: E402
+from asynclab.recorder import measure  # noqa: E402
+
+TARGETS = {("gather", 10_000): 1.3, ("sleep0", 100_000): 2.0}
+
+
+async def one(delay: float) -> None:
+    for _ in range(3):
+        await asyncio.sleep(delay)
+
+
+async def gather_program(n: int) -> None:
+    await asyncio.gather(*(one(0.01) for _ in range(n)))
+
+
+async def sleep0_program(steps: int) -> None:
+    for _ in range(steps):
+        await asyncio.sleep(0)
+
+
+PROGRAMS = {"gather": gather_program, "sleep0": sleep0_program}
+
+
+def timed(kind: str, size: int, how: str) -> tuple[float, object]:
+    program = PROGRAMS[kind]
+    if how == "plain":
+        recorder.uninstall()
+    else:
+        recorder.install()
+
+    async def driver():
+        gc.collect()
+        start = time.perf_counter()
+        if how == "measured":
+            rec = await measure(kind, program(size), grace=0)
+        else:
+            rec = await program(size)
+        return time.perf_counter() - start, rec
+
+    try:
+        return asyncio.run(driver())
+    finally:
+        recorder.install()
+
+
+def memory_per_task(size: int) -> float:
+    """Peak bytes the recorder adds per task for ``gather size×3``."""
+    peaks = []
+    for how in ("plain", "measured"):
+        gc.collect()
+        tracemalloc.start()
+        _, rec = timed("gather", size, how)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        del rec
+    return (peaks[1] - peaks[0]) / size
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each (median shown)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, 3 runs")
+    ns = parser.parse_args(argv)
+    repeat = 3 if ns.quick else ns.repeat
+    cases = [("gather", 1_000), ("gather", 10_000), ("sleep0", 10_000), ("sleep0", 100_000)]
+    if ns.quick:
+        cases = [("gather", 1_000), ("gather", 3_000), ("sleep0", 20_000)]
+    print(f"Python {sys.version.split()[0]}, {repeat} runs each, medians (plain / idle hook / measured run in turn)")
+    print(f"{'program':<22}{'plain':>10}{'idle hook':>11}{'measured':>11}{'ratio':>8}{'target':>8}  lanes  per task/step")
+    failed = False
+    for kind, size in cases:
+        times: dict[str, list[float]] = {"plain": [], "idle": [], "measured": []}
+        lanes = 0
+        for _ in range(repeat):  # interleaved, so load changes hit all three alike
+            for how in times:
+                seconds, rec = timed(kind, size, how)
+                times[how].append(seconds)
+                if how == "measured":
+                    lanes = len(rec.lanes)
+                    blocked = rec.blocking_spans()
+                    if blocked:
+                        print(f"  !! the recording reports blocking: {[s.where or s.label for s in blocked]}")
+        med = {how: statistics.median(v) for how, v in times.items()}
+        ratio = med["measured"] / med["plain"]
+        target = TARGETS.get((kind, size))
+        verdict = "" if target is None else ("ok" if ratio <= target else "MISSED")
+        failed |= verdict == "MISSED"
+        label = f"{'gather' if kind == 'gather' else 'sleep(0)'} {size:,}{'×3' if kind == 'gather' else ' steps'}"
+        unit = (med["measured"] - med["plain"]) / size * 1e6
+        print(f"{label:<22}{med['plain']:>9.3f}s{med['idle']:>10.3f}s{med['measured']:>10.3f}s{ratio:>7.2f}×"
+              f"{(f'{target:.1f}×' if target else '-'):>8}  {lanes:>5}  {unit:6.2f} µs {verdict}")
+    size = 1_000 if ns.quick else 10_000
+    print(f"recorder memory at gather {size:,}×3: {memory_per_task(size) / 1024:.2f} KiB per task (tracemalloc peak, "
+          "measured minus plain)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
