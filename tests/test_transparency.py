@@ -100,9 +100,21 @@ def compare(module: str, left: tuple[str, str, int], right: tuple[str, str, int]
                     f"(asynclab from {NOTEBOOKS})\n" + "\n\n".join(problems), pytrace=False)
 
 
-@pytest.mark.parametrize("module", PROGRAMS)
-def test_measure_is_transparent(module):
-    compare(module, run(module, "plain"), run(module, "measured"))
+ADAPTED = [p for p in PROGRAMS if not p.id.startswith("own_")]  # from the Python and aiohttp docs
+OWN = [p for p in PROGRAMS if p.id.startswith("own_")]
+
+
+# Two classes, so that `pytest -n 2 --dist loadscope` (scripts/course.py test) shares them between workers.
+class TestAdaptedExamples:
+    @pytest.mark.parametrize("module", ADAPTED)
+    def test_measure_is_transparent(self, module):
+        compare(module, run(module, "plain"), run(module, "measured"))
+
+
+class TestOwnPrograms:
+    @pytest.mark.parametrize("module", OWN)
+    def test_measure_is_transparent(self, module):
+        compare(module, run(module, "plain"), run(module, "measured"))
 
 
 @pytest.mark.skipif(not os.environ.get("CORPUS_REPEAT"), reason="set CORPUS_REPEAT=N to check plain runs agree")
