@@ -8,6 +8,9 @@ ports, temporary paths, timings; see ``_run.NOISE``).
     COURSE_ASYNCLAB=/path/to/notebooks   which asynclab to test (default: this repo's notebooks/)
     COURSE_PYTHON=/path/to/python        interpreter for the runs (default: the one running pytest)
     CORPUS_REPEAT=3                      also check that plain runs agree with each other
+
+``COURSE_ASYNCLAB=tests/corpus/_reference`` (a measure() that only awaits) must pass
+everything: that is the harness's check against false alarms.
 """
 
 from __future__ import annotations

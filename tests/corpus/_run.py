@@ -53,11 +53,17 @@ def say(*parts: object) -> None:
 
 
 def frames(tb) -> list[str]:
+    """``file:function`` of each traceback entry, without this file's frames.
+
+    Frames that set ``__tracebackhide__`` are left out as well: IPython (what a
+    learner's notebook shows) and pytest hide those.
+    """
     out = []
-    for f in traceback.extract_tb(tb):
-        if os.path.abspath(f.filename) == RUNNER:
+    while tb is not None:
+        frame, tb = tb.tb_frame, tb.tb_next
+        if os.path.abspath(frame.f_code.co_filename) == RUNNER or frame.f_locals.get("__tracebackhide__"):
             continue
-        out.append(f"{os.path.basename(f.filename)}:{f.name}")
+        out.append(f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_code.co_name}")
     return out
 
 

@@ -18,7 +18,8 @@ async def main():
         await task
     except ZeroDivisionError as exc:
         print('caught in main:', [f.name for f in traceback.extract_tb(exc.__traceback__)])
-        print('stack seen in except:', [f.name for f in traceback.extract_stack()][-3:])
+        names = [f.name for f in traceback.extract_stack()]
+        print('stack seen in except, from main on:', names[len(names) - 1 - names[::-1].index('main'):])
     try:
         await level1()
     except ZeroDivisionError as exc:
