@@ -23,7 +23,7 @@ import pytest
 jupyter_client = pytest.importorskip("jupyter_client")
 pytest.importorskip("ipykernel")
 
-NOTEBOOKS = Path(os.environ.get("COURSE_ASYNCLAB") or Path(__file__).resolve().parent.parent / "notebooks")
+NOTEBOOKS = Path(os.environ.get("COURSE_ASYNCLAB") or Path(__file__).resolve().parent.parent / "notebooks").resolve()
 TIMEOUT = 30
 
 
@@ -94,7 +94,9 @@ def kernel():
 
 SETUP = """
 import asyncio
+import asynclab
 from asynclab import measure
+print("asynclab", asynclab.__file__)
 
 async def main():
     await asyncio.sleep(0.01)
@@ -112,6 +114,12 @@ print("factory", asyncio.get_running_loop().get_task_factory())
 """
 
 
+def setup(kernel: Kernel, code: str) -> None:
+    reply = kernel.run(code)
+    assert reply["status"] == "ok", reply
+    assert f"asynclab {NOTEBOOKS}{os.sep}" in reply["stdout"], f"the kernel imported another asynclab: {reply['stdout']}"
+
+
 def outcome(reply: dict) -> tuple:
     return reply["status"], reply["ename"], reply["evalue"]
 
@@ -126,8 +134,7 @@ def assert_kernel_fine(kernel: Kernel, after: str) -> None:
 
 @pytest.mark.parametrize("exc", ["KeyboardInterrupt", "SystemExit(3)"])
 def test_measure_reports_like_plain_await(kernel, exc):
-    setup = kernel.run(SETUP.format(exc=exc))
-    assert setup["status"] == "ok", setup
+    setup(kernel, SETUP.format(exc=exc))
     plain = kernel.run("await main()")
     assert kernel.alive(), f"the kernel died on a plain `await main()` raising {exc}"
     if exc == "KeyboardInterrupt":
@@ -144,8 +151,7 @@ def test_measure_reports_like_plain_await(kernel, exc):
 
 @pytest.mark.parametrize("exc", ["KeyboardInterrupt", "SystemExit(3)"])
 def test_check_attempt_does_not_kill_kernel(kernel, exc):
-    setup = kernel.run(SETUP.format(exc=exc) + "\nfrom asynclab import check\n")
-    assert setup["status"] == "ok", setup
+    setup(kernel, SETUP.format(exc=exc) + "\nfrom asynclab import check\n")
     if not kernel.run("print(hasattr(check, 'attempt'))")["stdout"].startswith("True"):
         pytest.skip("this asynclab has no check.attempt")
     reply = kernel.run('rec = await check.attempt("x", main())\nprint("error", type(rec.error).__name__)')

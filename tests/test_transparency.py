@@ -19,6 +19,7 @@ import ast
 import difflib
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ import pytest
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 RUNNER = CORPUS / "_run.py"
-NOTEBOOKS = Path(os.environ.get("COURSE_ASYNCLAB") or Path(__file__).resolve().parent.parent / "notebooks")
+NOTEBOOKS = Path(os.environ.get("COURSE_ASYNCLAB") or Path(__file__).resolve().parent.parent / "notebooks").resolve()
 PYTHON = os.environ.get("COURSE_PYTHON") or sys.executable
 TIMEOUT = 30
 
@@ -92,6 +93,9 @@ def _diff(a: str, b: str, what: str, left: str, right: str) -> str:
 
 def compare(module: str, left: tuple[str, str, int], right: tuple[str, str, int],
             names: tuple[str, str] = ("plain", "measured")) -> None:
+    if "== main ==" not in left[0] or not re.search(r"^asyncio\.run (returned|raised)", left[0], re.M):
+        pytest.fail(f"{module}: the {names[0]} run did not get through the runner (exit code {left[2]}):\n"
+                    f"{left[0]}\n{left[1]}", pytrace=False)
     problems = []
     for what, a, b in (("stdout", left[0], right[0]), ("stderr", left[1], right[1])):
         if a != b:

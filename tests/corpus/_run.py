@@ -146,9 +146,15 @@ def main(argv: list[str]) -> int:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
     name, mode = argv[1], argv[2]
+    notebooks = os.path.abspath(os.environ.get("COURSE_ASYNCLAB") or REPO_NOTEBOOKS)
     sys.path.insert(0, HERE)
-    sys.path.insert(0, os.environ.get("COURSE_ASYNCLAB") or REPO_NOTEBOOKS)
-    from asynclab import measure  # imported in both modes, so that its import has the same effects
+    sys.path.insert(0, notebooks)
+    import asynclab  # imported in both modes, so that its import has the same effects
+    from asynclab import measure
+
+    if not os.path.abspath(asynclab.__file__).startswith(os.path.join(notebooks, "")):
+        print(f"_run.py: asynclab came from {asynclab.__file__}, not from {notebooks}", file=sys.stderr)
+        return 2
 
     module = importlib.import_module(name)
     with warnings.catch_warnings(record=True) as caught:
