@@ -8,6 +8,7 @@ ports, temporary paths, timings; see ``_run.NOISE``).
     COURSE_ASYNCLAB=/path/to/notebooks   which asynclab to test (default: this repo's notebooks/)
     COURSE_PYTHON=/path/to/python        interpreter for the runs (default: the one running pytest)
     CORPUS_REPEAT=3                      also check that plain runs agree with each other
+    CORPUS_BARE=1                        also check that importing asynclab alone changes nothing
 
 ``COURSE_ASYNCLAB=tests/corpus/_reference`` (a measure() that only awaits) must pass
 everything: that is the harness's check against false alarms.
@@ -130,3 +131,9 @@ def test_plain_runs_agree(module):
     first = run(module, "plain")
     for _ in range(int(os.environ["CORPUS_REPEAT"]) - 1):
         compare(module, first, run(module, "plain"), ("plain #1", "plain again"))
+
+
+@pytest.mark.skipif(not os.environ.get("CORPUS_BARE"), reason="set CORPUS_BARE=1 to check that the import is inert")
+@pytest.mark.parametrize("module", PROGRAMS)
+def test_import_alone_changes_nothing(module):
+    compare(module, run(module, "bare"), run(module, "plain"), ("without asynclab imported", "asynclab imported"))

@@ -1,12 +1,14 @@
 """Run one corpus program plainly or under asynclab's recorder, and print what the caller sees.
 
-    python _run.py MODULE plain|measured
+    python _run.py MODULE plain|measured|bare
 
 ``plain`` runs ``asyncio.run(driver())`` where the driver does ``await main()``;
 ``measured`` does ``await measure("x", main())`` instead.  Everything else is the
 same, so the two runs' stdout, stderr and exit code must be equal (after
 ``normalise``).  asynclab is imported from ``$COURSE_ASYNCLAB`` (a notebooks
-directory) or from this repository's ``notebooks/``, in both modes.
+directory) or from this repository's ``notebooks/``, in both modes, as in a
+notebook that imports it at the top.  ``bare`` is ``plain`` without importing
+asynclab at all (to see what the import alone changes).
 
 After main() the driver prints: the return value or the exception (type,
 message, traceback function names without this file's frames, cause/context,
@@ -123,6 +125,7 @@ async def driver(module, measured: bool, measure) -> None:
     for name, var in sorted(vars(module).items()):
         if isinstance(var, contextvars.ContextVar):
             say(f"context var {var.name}: {var.get('<unset>')!r}")
+    say(f"caller's context: {sorted(var.name for var in contextvars.copy_context())}")
     say(f"task factory: {name_of(loop.get_task_factory())}")
     say(f"caller task: {me.get_name()} cancelling={me.cancelling()} is current={asyncio.current_task() is me}")
     say(f"tasks alive: {tasks_alive(me)}")
@@ -142,19 +145,21 @@ async def driver(module, measured: bool, measure) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[2] not in ("plain", "measured"):
+    if len(argv) != 3 or argv[2] not in ("plain", "measured", "bare"):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
     name, mode = argv[1], argv[2]
     notebooks = os.path.abspath(os.environ.get("COURSE_ASYNCLAB") or REPO_NOTEBOOKS)
     sys.path.insert(0, HERE)
     sys.path.insert(0, notebooks)
-    import asynclab  # imported in both modes, so that its import has the same effects
-    from asynclab import measure
+    measure = None
+    if mode != "bare":
+        import asynclab  # imported in both modes, so that its import has the same effects
+        from asynclab import measure
 
-    if not os.path.abspath(asynclab.__file__).startswith(os.path.join(notebooks, "")):
-        print(f"_run.py: asynclab came from {asynclab.__file__}, not from {notebooks}", file=sys.stderr)
-        return 2
+        if not os.path.abspath(asynclab.__file__).startswith(os.path.join(notebooks, "")):
+            print(f"_run.py: asynclab came from {asynclab.__file__}, not from {notebooks}", file=sys.stderr)
+            return 2
 
     module = importlib.import_module(name)
     with warnings.catch_warnings(record=True) as caught:
