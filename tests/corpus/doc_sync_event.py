@@ -1,0 +1,21 @@
+# adapted from CPython Doc/library/asyncio-sync.rst, 'Event' (waiter example)
+import asyncio
+
+
+async def waiter(event):
+    print('waiting for it ...')
+    await event.wait()
+    print('... got it!')
+
+
+async def main():
+    # Create an Event object.
+    event = asyncio.Event()
+    # Spawn a Task to wait until 'event' is set.
+    waiter_task = asyncio.create_task(waiter(event))
+    # Sleep for a short while and set the event.
+    await asyncio.sleep(0.05)
+    event.set()
+    # Wait until the waiter task is finished.
+    await waiter_task
+    print('is_set:', event.is_set())
