@@ -178,6 +178,26 @@ def test_measured_code_runs_in_the_callers_task_and_context():
     assert run(main()) == (True, "set inside")
 
 
+def test_the_one_trace_is_a_context_variable_seen_only_during_the_measurement():
+    import contextvars
+    import threading
+
+    def ours():
+        return [v.name for v in contextvars.copy_context() if v.name.startswith("asynclab")]
+
+    async def inside():
+        return ours(), threading.active_count()
+
+    async def main():
+        before = (ours(), threading.active_count())
+        rec = await measure("trace", inside())
+        return before, rec.result, (ours(), threading.active_count())
+
+    before, during, after = run(main())
+    assert before == after == ([], before[1])
+    assert during == (["asynclab_measure"], before[1])  # the sampler thread is not a threading.Thread
+
+
 def test_task_names_and_stacks_are_the_codes_own():
     async def child():
         await asyncio.sleep(0.01)

@@ -45,8 +45,10 @@ Costs and limits, honestly: one Python call per loop callback while recording
 (see ``benchmarks/recorder_overhead.py``); a learner's own task factory (e.g.
 ``asyncio.eager_task_factory``) stays in charge, wrapped for the duration only
 so that eager first steps are seen, and whatever factory the code installs is
-what stays installed; the sampler thread shows in ``threading.enumerate()``
-while a measurement runs; a thread's full stack (``traceback.print_stack()``)
+what stays installed; the sampler thread exists (in ``sys._current_frames()``,
+not in ``threading.enumerate()``) while a measurement runs; the one context
+variable that marks the measurement's tasks is visible to ``copy_context()``
+inside the measured code (and gone afterwards); a thread's full stack (``traceback.print_stack()``)
 shows the one ``_observed_run`` frame under the loop's own frames; tracebacks
 in IPython hide ``measure``'s frame (``__tracebackhide__``).  Only loops that
 run ``asyncio.Handle`` objects are observed (uvloop is not).
@@ -65,6 +67,7 @@ import os
 import re
 import sys
 import sysconfig
+import _thread
 import threading
 import time
 import types
@@ -354,11 +357,12 @@ class _Watch:
         self.factory: Any = None            # our wrapper around the code's own factory
         self.thread_id = threading.get_ident()
         self.native_id = threading.get_native_id()
-        self.stopped = threading.Event()
+        self.stopped = False
         self.expiring = False
         self.closed = False
-        self.sampler = threading.Thread(target=self._sample, name="asynclab-sampler", daemon=True)
-        self.sampler.start()
+        # A bare thread, not a threading.Thread: threading.enumerate() and
+        # active_count() go on showing only the code's own threads.
+        _thread.start_new_thread(self._sample, ())
 
     # -- the hot path: called after every callback the loop ran ---------------
     def note(self, handle: Any, owner: Any, step: int, t0: float, t1: float) -> None:
@@ -472,13 +476,22 @@ class _Watch:
 
     # -- the sampler thread ------------------------------------------------------
     def _sample(self) -> None:
+        try:
+            self._sample_until_stopped()
+        except Exception as exc:  # pragma: no cover - a sampler failure only loses detail
+            self.errors.append(exc)
+
+    def _sample_until_stopped(self) -> None:
         clock_id = None
         if _pthread_cpu is not None:
             try:
                 clock_id = _pthread_cpu(self.thread_id)
             except OSError:  # pragma: no cover
                 clock_id = None
-        while not self.stopped.wait(_SAMPLE_EVERY):
+        while True:
+            time.sleep(_SAMPLE_EVERY)
+            if self.stopped:
+                return
             t0, step = self.step_t0, self.step
             if t0 is None:
                 if self.sessions and all(s.stop is not None and clock() > s.until for s in self.sessions):
@@ -645,7 +658,7 @@ def _close(watch: _Watch) -> None:
         return
     del _WATCHES[watch.loop]
     watch.closed = True
-    watch.stopped.set()
+    watch.stopped = True
     watch.restore_factory()
     if _WATCH is watch:
         _WATCH = next(iter(_WATCHES.values()), None)
