@@ -380,7 +380,7 @@ def test_picture_is_drawn_after_the_verdict(capsys):
 
     assert asyncio.run(main())
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("✅") and out[1].startswith("your download_all: 3 lanes")
+    assert out[0].startswith("✅") and out[1].startswith("your download_all: 3 tasks")
 
 
 def test_stopwatch_uses_the_course_format(capsys):
@@ -398,4 +398,4 @@ def test_panels_prints_summaries_without_a_speed_ratio(capsys):
 
     nb04.panels(*asyncio.run(main()))
     out = capsys.readouterr().out
-    assert "first: 3 lanes" in out and "second: 3 lanes" in out and "speed-up" not in out
+    assert "first: 3 tasks" in out and "second: one_by_one alone (awaiting " in out and "speed-up" not in out

@@ -244,13 +244,14 @@ def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...)
     blocked = rec.blocking_spans()
     overlap = rec.max_overlap()
     waiting_overlap = rec.max_overlap("wait")
-    lanes = len(rec.worker_lanes)
+    lanes = len(rec.jobs)
     if blocked:
         return report(False, "", blocked_message(blocked))
     if lanes < at_least:
         return report(False, "", f"only {lanes} piece(s) of work were recorded; expected at least {at_least}. "
                                  "Did every call get started?")
-    idle = [lane for lane in rec.worker_lanes if not any(s.state == "wait" for s in rec.spans_of(lane))]
+    idle = [lane for lane in rec.worker_lanes if not any(s.state == "wait" and s.reason != "yield"
+                                                           for s in rec.spans_of(lane))]
     if idle and waiting_overlap < at_least:
         return report(False, "", f"{idle[0]} never waited at an `await`, so there was no wait to overlap. "
                                  "The job must wait with `await asyncio.sleep(...)` (or another awaitable).")

@@ -178,25 +178,18 @@ _FILE_IN_LABEL = re.compile(r"'([^'/]+\.bin)'")
 def lanes_by_file(rec: Recording) -> Recording:
     """A copy of ``rec`` with one lane per file, named after the file.
 
-    ``measure()`` names a lane after the coroutine a task is paused in.  A
-    bounded download first waits for a permit in ``take_turn('file-0003.bin')``
-    and then for the server in ``fetch(…, 'file-0003.bin')``, so one task would
-    be drawn on two lanes, in two colours.  Here every lane whose label quotes
-    a ``.bin`` file name becomes the lane ``file-0003.bin``; other lanes (the
-    measured coroutine itself) keep their name.  Spans, wall time and result
-    are copied unchanged: it is the same measurement, labelled by file.
+    ``measure()`` names a task's lane after the call it runs, such as
+    ``download_one(…, 'file-0003.bin')``.  Here every lane (and segment) whose
+    label quotes a ``.bin`` file name is named ``file-0003.bin`` instead;
+    other lanes (the measured coroutine itself) keep their name.  Spans, wall
+    time, outcomes and result are copied unchanged: it is the same
+    measurement, labelled by file.
     """
     def lane_of(label: str) -> str:
         found = _FILE_IN_LABEL.search(label)
         return found.group(1) if found else label
 
-    copy = Recording(rec.title, t0=rec.t0, wall=rec.wall, result=rec.result,
-                     root_lane=rec.root_lane, on_loop=rec.on_loop, error=rec.error,
-                     unfinished=sorted({lane_of(lane) for lane in rec.unfinished}))
-    for lane in rec.lanes:
-        for span in rec.spans_of(lane):
-            copy.add(lane_of(lane), span.start, span.end, span.state, cpu=span.cpu, slept=span.slept)
-    return copy
+    return rec.subset(rec.lanes, rename=lane_of)
 
 
 # -- printing -----------------------------------------------------------------------------

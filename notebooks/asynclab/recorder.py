@@ -281,7 +281,7 @@ class _Session:
     """One open ``measure()``."""
 
     __slots__ = ("parent", "title", "start", "stop", "until", "root", "root_label", "first", "last_step",
-                 "failure", "measured")
+                 "failure", "measured", "late")
 
     def __init__(self, title: str, parent: "_Session | None") -> None:
         self.parent, self.title = parent, title
@@ -293,6 +293,7 @@ class _Session:
         self.first = 0  # index of its first entry in the watch's log
         self.last_step: int | None = None  # the step the measured coroutine returned in
         self.measured: str | None = None  # the measured coroutine's own label: not a segment
+        self.late: list[_TaskRecord] | None = None  # created in its last step, not started by the return
         self.failure: tuple[str, str | None] = ("returned", None)  # text only: holds no frames
 
     def owns(self, owner: "_Session") -> bool:
@@ -360,6 +361,7 @@ class _Watch:
         self.stopped = False
         self.expiring = False
         self.closed = False
+        self.unobserved: int | None = None  # the step measure() opened in, when not timed by the hook
         # A bare thread, not a threading.Thread: threading.enumerate() and
         # active_count() go on showing only the code's own threads.
         _thread.start_new_thread(self._sample, ())
@@ -618,9 +620,13 @@ def _adopt(handle: Any) -> None:
     watch = _WATCHES.get(handle._loop)
     try:
         owner = handle._context.get(_OWNER)
-        if watch is not None and owner is not None:
-            watch.step += 1
-            watch.note(handle, owner, watch.step, owner.start, clock())
+        if watch is not None:
+            step = watch.unobserved if watch.unobserved is not None else watch.step + 1
+            watch.step = max(watch.step, step)
+            watch.step_t0 = None
+            watch.unobserved = None
+            if owner is not None:
+                watch.note(handle, owner, step, owner.start, clock())
     except Exception as exc:  # pragma: no cover - never break the code
         if watch is not None:
             watch.errors.append(exc)
@@ -697,15 +703,18 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
                 order.append(who)
             steps[who].append(entry)
     # tasks created in the last steps that have not run yet wait in the ready queue
-    for handle in list(getattr(watch.loop, "_ready", ())):
-        task = getattr(handle._callback, "__self__", None)
-        if isinstance(task, asyncio.Task) and not task.done():
-            owner = handle._context.get(_OWNER)
-            if owner is not None and session.owns(owner):
-                who = watch.record(task)
-                if who not in steps:
-                    steps[who] = []
-                    order.append(who)
+    if session.late is None:
+        session.late = []
+        for handle in list(getattr(watch.loop, "_ready", ())):
+            task = getattr(handle._callback, "__self__", None)
+            if isinstance(task, asyncio.Task) and not task.done():
+                owner = handle._context.get(_OWNER)
+                if owner is not None and session.owns(owner):
+                    session.late.append(watch.record(task))
+    for who in session.late:
+        if who not in steps:
+            steps[who] = []
+            order.append(who)
     root = session.root
     if root is not None and root not in steps:
         order.insert(0, root)
@@ -849,6 +858,13 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
         session.root = watch.record(caller)
     watch.sessions.append(session)
     watch.labelled.clear()
+    if watch.step_t0 is None:
+        # measure() was called in a step the observer did not time (the first
+        # one after the watch opened): time the rest of it from here, so the
+        # sampler can name a line that blocks before the first pause
+        watch.step += 1
+        watch.step_t0 = clock()
+        watch.unobserved = watch.step
     if loop.get_task_factory() is not None:
         watch.follow_factory()
     recording = Recording(title)

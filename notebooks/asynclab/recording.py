@@ -302,6 +302,19 @@ class Recording:
         return [lane for lane in self.lanes if self.outcome(lane) in ("running", "destroyed")
                 and lane != self.root_lane]
 
+    @unfinished.setter
+    def unfinished(self, lanes: Sequence[str]) -> None:
+        """For hand-made recordings: mark these lanes as still running at the end."""
+        for lane in self.lanes:
+            info = self.info.get(lane)
+            if lane in lanes:
+                if info is None:
+                    self.info[lane] = LaneInfo(lane, outcome="running")
+                else:
+                    info.outcome = "running"
+            elif info is not None and info.outcome == "running":
+                info.outcome = "returned"
+
     @property
     def tasks(self) -> list[Any]:
         """The tasks the measured code created that still exist (not the measured
@@ -366,6 +379,32 @@ class Recording:
                 if s.state == "wait" and s.reason:
                     out[s.reason] = out.get(s.reason, 0.0) + s.duration
         return out
+
+    def subset(self, lanes: Sequence[str], *, title: str | None = None,
+               rename: Any = None) -> "Recording":
+        """A copy holding only ``lanes`` (in that order), with the same wall
+        time, result, outcomes and deadlines; ``rename(lane) -> str`` may give
+        lanes new names (lanes renamed alike are merged).  For pictures of a
+        few lanes out of many, or lanes named by what they worked on."""
+        new = rename or (lambda lane: lane)
+        copy = Recording(self.title if title is None else title, t0=self.t0, wall=self.wall, result=self.result,
+                         on_loop=self.on_loop, error=self.error, never_awaited=list(self.never_awaited),
+                         left_out=dict(self.left_out))
+        keep = [lane for lane in lanes if lane in self._lane_order]
+        copy.root_lane = new(self.root_lane) if self.root_lane in keep else None
+        for lane in keep:
+            name = new(lane)
+            spans = [Span(name, s.start, s.end, s.state, s.cpu, s.slept,
+                          s.segment if s.segment is None or rename is None else new(s.segment), s.reason, s.where)
+                     for s in self._lane_order[lane]]
+            copy._extend(name, spans)
+            if lane in self.info:
+                info = self.info[lane]
+                copy.info[name] = LaneInfo(name, info.kind, info.runs, info.task_name, info.outcome,
+                                           info.error, info.ended, info.later)
+        copy.deadlines = [(t, new(lane)) for t, lane in self.deadlines]
+        copy._tasks = list(self._tasks)
+        return copy
 
     def cancel_pending(self) -> int:
         """Cancel tasks that were still running when the measured code returned.

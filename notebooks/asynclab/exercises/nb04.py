@@ -160,10 +160,12 @@ async def attempt(title: str, coro: Coroutine[Any, Any, Any]) -> Attempt:
     cancelled and awaited, so nothing the attempt started outlives the cell.
     """
     rec = await check.attempt(title, coro)
+    rec.refresh()  # the check cancelled the leftovers: bring in how they ended
+    cancelled = sum(1 for info in rec.info.values()
+                    if info.kind == "task" and "cancelled" in (info.outcome, info.later))
     return Attempt(name=getattr(coro, "__qualname__", "your code"),
                    rec=None if rec.error is not None else rec, error=rec.error,
-                   leftovers=len(rec.pending), cancelled=sum(1 for t in rec.tasks if t.cancelled()),
-                   tasks=rec.tasks)
+                   leftovers=len(rec.unfinished), cancelled=cancelled, tasks=rec.tasks)
 
 
 # --------------------------------------------------------------------------

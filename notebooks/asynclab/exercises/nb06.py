@@ -68,7 +68,7 @@ async def run(title: str, coro: Coroutine[Any, Any, Any]) -> Run:
     """
     rec = await attempt(title, coro)
     return Run(name=_name(coro), rec=None if rec.error is not None else rec,
-               error=rec.error, leftovers=len(rec.pending))
+               error=rec.error, leftovers=len(rec.unfinished))
 
 
 def _close_coroutines(values: Any) -> int:

@@ -75,12 +75,7 @@ def first_lanes(rec: Recording, n: int, prefix: str = "", title: str | None = No
     kept = chosen[:n]
     if title is None:
         title = f"{rec.title} (first {len(kept)} of {len(chosen)})" if len(chosen) > len(kept) else rec.title
-    copy = Recording(title, t0=rec.t0, wall=rec.wall, result=rec.result)
-    for lane in kept:
-        for span in rec.spans_of(lane):
-            copy.add(span.lane, span.start, span.end, span.state)
-    copy.unfinished = [lane for lane in rec.unfinished if lane in kept]
-    return copy
+    return rec.subset(kept, title=title)
 
 
 @dataclass
@@ -152,7 +147,7 @@ async def measure_safely(title: str, coro: Coroutine[Any, Any, Any], grace: floa
         if task.done() and not task.cancelled():
             task.exception()
     if rec.error is not None:
-        return Failure(title, rec.error, [getattr(t.get_coro(), "__qualname__", "task") for t in rec.pending])
+        return Failure(title, rec.error, [rec.info[lane].runs for lane in rec.unfinished])
     return rec
 
 
