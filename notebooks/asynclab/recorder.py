@@ -281,7 +281,7 @@ class _Session:
     """One open ``measure()``."""
 
     __slots__ = ("parent", "title", "start", "stop", "until", "root", "root_label", "first", "last_step",
-                 "failure", "measured", "late")
+                 "failure", "measured", "late", "final_t0")
 
     def __init__(self, title: str, parent: "_Session | None") -> None:
         self.parent, self.title = parent, title
@@ -294,6 +294,7 @@ class _Session:
         self.last_step: int | None = None  # the step the measured coroutine returned in
         self.measured: str | None = None  # the measured coroutine's own label: not a segment
         self.late: list[_TaskRecord] | None = None  # created in its last step, not started by the return
+        self.final_t0: float | None = None  # when the step the measured coroutine returned in began
         self.failure: tuple[str, str | None] = ("returned", None)  # text only: holds no frames
 
     def owns(self, owner: "_Session") -> bool:
@@ -750,7 +751,7 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
         out: list[Span] = []
         keep = out.append
         end_at = stop if who is root else until
-        last_end = start if who is root else None
+        last_end = start if who is root else (stop if session.late and who in session.late else None)
         last_seg = last_reason = None
         for _owner, _who, step, t0, t1, segment, reason in steps[who]:
             if who is root and segment == session.measured:
@@ -771,8 +772,8 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
         rec._extend(lane, out)
         task = who.ref()
         if who is root:
-            # the measured coroutine's last step is the one running now
-            t0 = watch.step_t0 if watch.step_t0 is not None else stop
+            # the measured coroutine's last step is the one that was running at the return
+            t0 = session.final_t0 if session.final_t0 is not None else stop
             a = max(t0, start, last_end or start)
             if last_end is not None and a > last_end:
                 add(lane, last_end, a, "wait", segment=last_seg, reason=last_reason or "future")
@@ -790,8 +791,8 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
                 at_return = "destroyed" if task is None else "running"
             if not finished and last_end is not None and last_end < end_at and who.done_state != "destroyed":
                 add(lane, last_end, min(end_at, clock()), "wait", segment=last_seg, reason=last_reason or "future")
-            if last_end is None:  # created but never started: a mark at the return
-                rec.add(lane, stop - start, stop - start, "wait", reason="yield")
+            if not steps[who]:  # created but never started: a mark at the return
+                rec.add(lane, stop - start, max(stop, min(until, clock())) - start, "wait", reason="yield")
             info = LaneInfo(lane, kind="task", runs=who.runs, task_name=who.task_name, outcome=at_return,
                             error=who.error if at_return == "raised" else None,
                             ended=(who.done_at - start) if who.done_at is not None and finished else None)
@@ -878,6 +879,7 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
     session.stop = stop = clock()
     recording.wall = stop - session.start
     session.last_step = watch.step
+    session.final_t0 = watch.step_t0
     if stop - (watch.step_t0 or stop) > BLOCKING_THRESHOLD:
         watch.ends[watch.step] = (stop, time.thread_time())
     try:

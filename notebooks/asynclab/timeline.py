@@ -182,35 +182,42 @@ PROFILE_LABELS = {
 }
 
 
-def profile(rec: Recording, *, bins: int = 400) -> tuple[list[float], dict[str, list[int]]]:
-    """Tasks in each state over time, as (bin starts, counts per state).
+def profile(rec: Recording, *, bins: int = 300) -> tuple[list[float], dict[str, list[float]]]:
+    """How many tasks were in each state over time: (bin starts, average count per state).
 
-    A task counts in a bin in the state it spent most of that bin in, so each
-    bin's counts add up to the tasks alive then.  The root lane is left out."""
+    The count in a bin is the time the worker lanes spent in that state inside
+    the bin divided by its width, so a state's counts times the bin width add
+    up to the seconds the recording holds in that state (a test checks it)."""
+    import numpy as np
+
     end = max(rec.total_wall, max((s.end for s in rec.spans), default=0.0), 1e-9)
-    width = end / bins
-    edges = [i * width for i in range(bins)]
-    counts = {state: [0] * bins for state in PROFILE_STATES}
-    for lane in rec.worker_lanes if len(rec.lanes) > 1 else rec.lanes:
-        share = [dict() for _ in range(0)]  # noqa: F841 - readability below
-        best: dict[int, tuple[float, str]] = {}
-        totals: dict[int, dict[str, float]] = {}
-        for s in rec.spans_of(lane):
-            if s.state == "run":
-                state = "blocked" if rec.on_loop and s.blocks() else "running"
-            else:
-                state = wait_group(s.reason)
-            first, last = int(s.start / width), min(int(s.end / width), bins - 1)
-            for i in range(first, last + 1):
-                lo, hi = max(s.start, i * width), min(s.end, (i + 1) * width)
-                if hi > lo or s.duration == 0:
-                    bucket = totals.setdefault(i, {})
-                    bucket[state] = bucket.get(state, 0.0) + max(hi - lo, 1e-12)
-        for i, bucket in totals.items():
-            state = max(bucket, key=lambda k: (bucket[k], k == "running"))
-            best[i] = (bucket[state], state)
-            counts[state][i] += 1
-    return edges, counts
+    edges = np.linspace(0.0, end, bins + 1)
+    width = edges[1] - edges[0]
+    lanes = set(rec.worker_lanes)
+    by_state: dict[str, list[tuple[float, float]]] = {state: [] for state in PROFILE_STATES}
+    for s in rec.spans:
+        if s.lane not in lanes or s.end <= s.start:
+            continue
+        if s.state == "run":
+            state = "blocked" if rec.on_loop and s.blocks() else "running"
+        else:
+            state = wait_group(s.reason)
+        by_state[state].append((s.start, s.end))
+    counts: dict[str, list[float]] = {}
+    for state, pairs in by_state.items():
+        if not pairs:
+            counts[state] = [0.0] * bins
+            continue
+        starts = np.sort(np.array([a for a, _ in pairs]))
+        ends = np.sort(np.array([b for _, b in pairs]))
+        prefix_s = np.concatenate(([0.0], np.cumsum(starts)))
+        prefix_e = np.concatenate(([0.0], np.cumsum(ends)))
+        n_s = np.searchsorted(starts, edges, side="right")
+        n_e = np.searchsorted(ends, edges, side="right")
+        # seconds covered by this state's spans up to each edge
+        covered = (edges * n_s - prefix_s[n_s]) - (edges * n_e - prefix_e[n_e])
+        counts[state] = list(np.diff(covered) / width)
+    return list(edges[:-1]), counts
 
 
 # --------------------------------------------------------------------------
@@ -393,6 +400,7 @@ def _draw_profile(ax: Any, rec: Recording) -> None:
     edges, counts = profile(rec)
     width = edges[1] - edges[0] if len(edges) > 1 else 1.0
     xs = [e + width / 2 for e in edges]
+    total = len(rec.worker_lanes)
     styles = {
         "running": dict(color=LEGEND_COLOUR),
         "blocked": dict(color=BLOCKED_COLOUR, hatch="xx", edgecolor="black"),
@@ -407,8 +415,9 @@ def _draw_profile(ax: Any, rec: Recording) -> None:
             continue
         ax.bar(xs, values, width=width, bottom=bottom, linewidth=0, label=PROFILE_LABELS[state], **styles[state])
         bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_ylabel("tasks")
+    ax.set_ylabel(f"tasks (of {total})")
     ax.set_ylim(0, max(max(bottom, default=1), 1) * 1.1)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
 
 
 def show(*recordings: Recording, save: str | os.PathLike | None = None, compare: bool = True,
