@@ -104,8 +104,9 @@ def test_a_blocking_step_is_blamed_on_the_line_that_ran():
     rec = run(measure("blocked", main()))
     blocked = rec.blocking_spans()
     assert len(blocked) == 1 and blocked[0].slept is True
-    assert blocked[0].where is not None and blocked[0].where.startswith("main, line ")
-    assert blocked[0].where.endswith("time.sleep(0.2)")
+    assert blocked[0].where is not None and blocked[0].where.startswith("main, test_timeline.py line ")
+    assert blocked[0].where.endswith(": time.sleep(0.2)")
+    assert blocked[0].segment is None  # drawn on main's own row, not on say_after('world')
     assert "loop blocked once, " in summary(rec) and "time.sleep(0.2)" in summary(rec)
 
 

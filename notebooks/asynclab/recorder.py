@@ -234,7 +234,7 @@ _LABELS_WITH_ARGUMENTS = 64  # per coroutine function and measurement; beyond, n
 class _TaskRecord:
     """What the recorder knows about one task; holds it only weakly."""
 
-    __slots__ = ("ref", "base", "runs", "task_name", "origin", "seg_ref", "seg_label",
+    __slots__ = ("ref", "base", "runs", "task_name", "origin", "course", "seg_ref", "seg_label",
                  "done_at", "done_state", "error", "__weakref__")
 
     def __init__(self, task: Any, labelled: collections.Counter) -> None:
@@ -242,6 +242,7 @@ class _TaskRecord:
         coro = task.get_coro()
         code = _code_of(coro)
         self.origin = _origin(code) if code is not None else "asyncio"
+        self.course = code is not None and os.path.realpath(code.co_filename).startswith(_MACHINERY)
         name = task.get_name()
         self.task_name = name
         runs = getattr(coro, "__qualname__", None) or (code.co_qualname if code else type(coro).__name__)
@@ -330,14 +331,29 @@ def _asleep(native_id: int) -> bool | None:
     return state in (b"S", b"D")
 
 
+def _code_text(line: str) -> str:
+    """A source line without its trailing comment (when that is easy to tell)."""
+    if "#" in line:
+        code, _, _comment = line.partition("  #")
+        if code and code.count("'") % 2 == 0 and code.count('"') % 2 == 0:
+            return code.rstrip()
+    return line
+
+
 def _where(frame: Any) -> str | None:
-    """``main, line 3: time.sleep(0.3)``: the innermost line of the learner's code."""
+    """``main, line 3: time.sleep(0.3)``: the innermost line of the learner's code.
+
+    Lines of a notebook cell are numbered as IPython numbers them in a cell;
+    a line in a module file names the file too (``is_prime, workloads.py line 68``)."""
     while frame is not None:
         code = frame.f_code
         if _is_user(code):
-            line = linecache.getline(code.co_filename, frame.f_lineno).strip()
+            line = _code_text(linecache.getline(code.co_filename, frame.f_lineno).strip())
             name = code.co_qualname.rsplit(".<locals>.", 1)[-1]
-            return f"{name}, line {frame.f_lineno}: {line}" if line else f"{name}, line {frame.f_lineno}"
+            filename = code.co_filename
+            in_cell = filename.startswith("<") or "ipykernel" in filename
+            place = f"line {frame.f_lineno}" if in_cell else f"{os.path.basename(filename)} line {frame.f_lineno}"
+            return f"{name}, {place}: {line}" if line else f"{name}, {place}"
         frame = frame.f_back
     return None
 
@@ -733,7 +749,8 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
     rec._tasks = []
     for who in order:
         if who is not root and who.origin == "library":
-            rec.left_out[who.runs] = rec.left_out.get(who.runs, 0) + 1
+            what = f"the course's {who.runs}" if who.course else who.runs
+            rec.left_out[what] = rec.left_out.get(what, 0) + 1
             continue
         base = session.root_label if who is root else who.base
         used[base] += 1
@@ -764,8 +781,11 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
                 keep(Span(lane, last_end - start, a - start, "wait", None, None, last_seg, last_reason or "future"))
             if b > a:
                 if t1 - t0 > BLOCKING_THRESHOLD:
-                    keep(Span(lane, a - start, b - start, "run", segment=segment,
-                              **watch.blocking_details(step, b - a)))
+                    details = watch.blocking_details(step, b - a)
+                    func = details.get("where", "").split(",")[0]
+                    if func and segment and segment.split("(")[0] != func:
+                        segment = None  # the time went to the task's own line, not to the coroutine it awaited next
+                    keep(Span(lane, a - start, b - start, "run", segment=segment, **details))
                 else:
                     keep(Span(lane, a - start, b - start, "run", None, None, segment))
             last_end, last_seg, last_reason = b, segment, reason
