@@ -783,9 +783,10 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
                 if t1 - t0 > BLOCKING_THRESHOLD:
                     details = watch.blocking_details(step, b - a)
                     func = details.get("where", "").split(",")[0]
+                    ran_in = segment
                     if func and segment and segment.split("(")[0] != func:
-                        segment = None  # the time went to the task's own line, not to the coroutine it awaited next
-                    keep(Span(lane, a - start, b - start, "run", segment=segment, **details))
+                        ran_in = None  # the time went to the task's own line, not to the coroutine it awaited next
+                    keep(Span(lane, a - start, b - start, "run", segment=ran_in, **details))
                 else:
                     keep(Span(lane, a - start, b - start, "run", None, None, segment))
             last_end, last_seg, last_reason = b, segment, reason
