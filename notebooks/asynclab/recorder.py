@@ -96,7 +96,7 @@ _HERE = os.path.dirname(os.path.realpath(__file__)) + os.sep
 _MACHINERY = tuple(_HERE + name for name in ("recorder.py", "recording.py", "timeline.py", "check.py", "exercises" + os.sep))
 _USER: dict[Any, bool] = {}       # code object -> written by the learner?
 _SEGMENT: dict[Any, bool] = {}    # code object -> can name a segment (the learner's, not a comprehension)
-_ORIGIN: dict[Any, str] = {}      # code object -> "user" | "asyncio" | "library"
+_ORIGIN: dict[Any, str] = {}      # code object -> "user" | "asyncio" | "library" | "course"
 
 
 def _origin(code: Any) -> str:
@@ -106,7 +106,9 @@ def _origin(code: Any) -> str:
         real = os.path.realpath(name) if os.sep in name else name
         if real.startswith(_ASYNCIO_DIR):
             found = "asyncio"
-        elif real.startswith(_MACHINERY) or real.startswith(_LIBRARY_DIRS):
+        elif real.startswith(_MACHINERY):
+            found = "course"
+        elif real.startswith(_LIBRARY_DIRS):
             found = "library"
         else:
             found = "user"
@@ -209,7 +211,7 @@ def _reason(code: Any, fut: Any) -> str:
             found = "io"
         elif isinstance(fut, asyncio.Task) or type(fut).__name__ == "_GatheringFuture":
             found = "task"
-        elif origin == "library":
+        elif origin in ("library", "course"):
             found = "io"  # a third-party client (aiohttp...) waiting on its socket
         else:
             cacheable = False  # a plain Future: who completes it decides
@@ -234,7 +236,7 @@ _LABELS_WITH_ARGUMENTS = 64  # per coroutine function and measurement; beyond, n
 class _TaskRecord:
     """What the recorder knows about one task; holds it only weakly."""
 
-    __slots__ = ("ref", "base", "runs", "task_name", "origin", "course", "seg_ref", "seg_label",
+    __slots__ = ("ref", "base", "runs", "task_name", "origin", "seg_ref", "seg_label",
                  "done_at", "done_state", "error", "__weakref__")
 
     def __init__(self, task: Any, labelled: collections.Counter) -> None:
@@ -242,12 +244,11 @@ class _TaskRecord:
         coro = task.get_coro()
         code = _code_of(coro)
         self.origin = _origin(code) if code is not None else "asyncio"
-        self.course = code is not None and os.path.realpath(code.co_filename).startswith(_MACHINERY)
         name = task.get_name()
         self.task_name = name
         runs = getattr(coro, "__qualname__", None) or (code.co_qualname if code else type(coro).__name__)
         self.runs = runs.rsplit(".<locals>.", 1)[-1]
-        if not _DEFAULT_TASK_NAME.match(name):
+        if not (name.startswith("Task-") or name == "None"):  # a name the code gave it
             self.base = name
         elif labelled[code] < _LABELS_WITH_ARGUMENTS:
             labelled[code] += 1
@@ -311,6 +312,26 @@ _TIMEOUT_FIRE = getattr(getattr(asyncio, "timeouts", None), "Timeout", None)
 _TIMEOUT_FIRE = getattr(_TIMEOUT_FIRE, "_on_timeout", None)
 _CORO = types.CoroutineType
 _METHOD = types.MethodType
+_FUNCTION = types.FunctionType
+
+
+def _trivial_codes() -> frozenset:
+    """Code of asyncio's own short callbacks: a timer setting a sleep's result,
+    gather/wait collecting a child's end.  They are run without a look."""
+    found = {asyncio.futures._set_result_unless_cancelled.__code__}
+    for outer in (asyncio.tasks.gather, asyncio.tasks._wait, getattr(asyncio.tasks, "as_completed", None),
+                  asyncio.tasks._release_waiter if hasattr(asyncio.tasks, "_release_waiter") else None):
+        code = getattr(outer, "__code__", None)
+        if code is None:
+            continue
+        if outer is getattr(asyncio.tasks, "_release_waiter", None):
+            found.add(code)
+        found.update(c for c in code.co_consts if isinstance(c, types.CodeType)
+                     and c.co_name in ("_done_callback", "_on_completion"))
+    return frozenset(found)
+
+
+_TRIVIAL = _trivial_codes()
 _GEN = types.GeneratorType
 
 try:  # Linux: the CPU clock and context switches of another thread
@@ -411,10 +432,12 @@ class _Watch:
             rec = self.records[id(task)] = _TaskRecord(task, self.labelled)
         return rec
 
-    def note_step(self, task: Any, owner: Any, step: int, t0: float, t1: float) -> None:
-        rec = self.records.get(id(task))
-        if rec is None or rec.ref() is not task:
-            rec = self.records[id(task)] = _TaskRecord(task, self.labelled)
+    def note_step(self, task: Any, owner: Any, step: int, t0: float, t1: float,
+                  rec: "_TaskRecord | None" = None) -> None:
+        if rec is None:
+            rec = self.records.get(id(task))
+            if rec is None or rec.ref() is not task:
+                rec = self.records[id(task)] = _TaskRecord(task, self.labelled)
         if task.done():
             rec.note_done(task, t1)
             self.log.append((owner, rec, step, t0, t1, None, None))
@@ -576,9 +599,12 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
         if _WATCHES:  # measure() started inside this very step
             _adopt(self)
         return
+    callback = self._callback
+    if type(callback) is _FUNCTION and callback.__code__ in _TRIVIAL:
+        return _run(self)  # asyncio's own bookkeeping (a timer waking a sleep...): never long, never a task
     outer = watch.step_t0
     watch.step = step = watch.step + 1
-    task = getattr(self._callback, "__self__", None)
+    task = getattr(callback, "__self__", None)
     if type(task) not in _TASK_TYPES and not isinstance(task, asyncio.Task):
         # a plain callback (a timer firing, a future's done-callback, a protocol's
         # data_received): only a long one (it blocked the loop) or an expiring
@@ -602,10 +628,12 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
             except Exception as exc:  # the recorder must never break the code it watches
                 watch.errors.append(exc)
         return
-    if id(task) not in watch.records:
+    known = watch.records.get(id(task))
+    if known is None or known.ref() is not task:
+        known = None
         try:  # first sight of a task, before its first step: its arguments are still there to read
             if self._context.get(_OWNER) is not None:
-                watch.record(task)
+                known = watch.record(task)
         except Exception as exc:  # pragma: no cover
             watch.errors.append(exc)
     watch.step_t0 = t0 = _clock()
@@ -625,7 +653,7 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
                 if t1 - t0 > BLOCKING_THRESHOLD:
                     watch.note(self, owner, step, t0, t1)
                 elif owner is not None:
-                    watch.note_step(task, owner, step, t0, t1)
+                    watch.note_step(task, owner, step, t0, t1, known)
                 if watch.factory is not None or self._loop._task_factory is not None:
                     watch.follow_factory()
         except Exception as exc:  # the recorder must never break the code it watches
@@ -702,23 +730,26 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
     order: list[_TaskRecord] = []
     deadlines: list[tuple[float, _TaskRecord | None]] = []
     loose: list[tuple] = []  # long plain callbacks, steps of code outside the measurement
+    owns = session.owns
     for entry in watch.log[session.first:]:
         owner, who = entry[0], entry[1]
-        if who == "outside":
-            if entry[3] < stop:
-                loose.append(("outside " + entry[5], entry))
+        if type(who) is str:  # a special entry
+            if who == "outside":
+                if entry[3] < stop:
+                    loose.append(("outside " + entry[5], entry))
+            elif owner is not None and owns(owner):
+                if who == "deadline":
+                    deadlines.append((entry[3], entry[5]))
+                else:
+                    loose.append(("callback " + entry[5], entry))
             continue
-        if owner is None or not session.owns(owner):
+        if owner is not session and (owner is None or not owns(owner)):
             continue
-        if who == "deadline":
-            deadlines.append((entry[3], entry[5]))
-        elif who == "callback":
-            loose.append(("callback " + entry[5], entry))
-        else:
-            if who not in steps:
-                steps[who] = []
-                order.append(who)
-            steps[who].append(entry)
+        mine = steps.get(who)
+        if mine is None:
+            mine = steps[who] = []
+            order.append(who)
+        mine.append(entry)
     # tasks created in the last steps that have not run yet wait in the ready queue
     if session.late is None:
         session.late = []
@@ -728,6 +759,7 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
                 owner = handle._context.get(_OWNER)
                 if owner is not None and session.owns(owner):
                     session.late.append(watch.record(task))
+    late = set(session.late)
     for who in session.late:
         if who not in steps:
             steps[who] = []
@@ -741,20 +773,20 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
         order.insert(0, root)
 
     names: dict[_TaskRecord, str] = {}
-    used: collections.Counter = collections.Counter()
+    used: dict[str, int] = {}
     rec._clear()
     rec.info.clear()
     rec.left_out.clear()
     rec.deadlines.clear()
     rec._tasks = []
     for who in order:
-        if who is not root and who.origin == "library":
-            what = f"the course's {who.runs}" if who.course else who.runs
+        if who is not root and who.origin in ("library", "course"):
+            what = f"the course's {who.runs}" if who.origin == "course" else who.runs
             rec.left_out[what] = rec.left_out.get(what, 0) + 1
             continue
         base = session.root_label if who is root else who.base
-        used[base] += 1
-        names[who] = base if used[base] == 1 else f"{base} #{used[base]}"
+        count = used[base] = used.get(base, 0) + 1
+        names[who] = base if count == 1 else f"{base} #{count}"
     rec.root_lane = names.get(root) if root is not None else None
 
     def add(lane: str, a: float, b: float, state: str, **extra: Any) -> None:
@@ -768,7 +800,7 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
         out: list[Span] = []
         keep = out.append
         end_at = stop if who is root else until
-        last_end = start if who is root else (stop if session.late and who in session.late else None)
+        last_end = start if who is root else (stop if who in late else None)
         last_seg = last_reason = None
         for _owner, _who, step, t0, t1, segment, reason in steps[who]:
             if who is root and segment == session.measured:
