@@ -148,9 +148,20 @@ def copy_host_settings() -> None:
             shutil.copy(conf, target)
 
 
-def chroot_run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+def build_log() -> Path:
+    return CHROOT.with_name(CHROOT.name + ".log")
+
+
+def chroot_run(*cmd: str) -> None:
+    """Run ``cmd`` inside (as root, for apt); its output goes to the build log."""
     env = {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive"}
-    return subprocess.run(["chroot", str(CHROOT), *cmd], env=env, check=check)
+    with open(build_log(), "a") as log:
+        log.write(f"$ {' '.join(cmd)}\n")
+        log.flush()
+        code = subprocess.run(["chroot", str(CHROOT), *cmd], env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+    if code != 0:
+        tail = "".join(build_log().read_text(errors="replace").splitlines(keepends=True)[-30:])
+        raise RuntimeError(f"{' '.join(cmd)} failed inside {CHROOT} (exit {code}); end of {build_log()}:\n{tail}")
 
 
 def build() -> float:
@@ -176,15 +187,16 @@ def build() -> float:
         partial.parent.mkdir(parents=True, exist_ok=True)
         # bookworm's debootstrap has no forky script; sid's works for forky
         script = "/usr/share/debootstrap/scripts/sid"
-        sh("debootstrap", "--variant=minbase", "forky", str(partial), mirror, script,
-           stdout=subprocess.DEVNULL)
+        with open(build_log(), "w") as log:
+            sh("debootstrap", "--variant=minbase", "forky", str(partial), mirror, script,
+               stdout=log, stderr=subprocess.STDOUT)
         if CHROOT.exists():
             unmount_all(CHROOT)
             shutil.rmtree(CHROOT)
         partial.rename(CHROOT)
     copy_host_settings()
     with mounted(system_only=True):
-        say("apt-get install " + " ".join(PACKAGES))
+        say("apt-get install " + " ".join(PACKAGES) + f" (log: {build_log()})")
         chroot_run("apt-get", "update", "-qq")
         chroot_run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES)
         chroot_run("update-ca-certificates")
