@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
-"""Run the notebooks (nbval) under every Python the course supports, and tabulate.
+"""Run the notebooks (strict nbval) and the unit tests under every supported Python.
 
-    python3 scripts/course.py pythons                  # 3.11, 3.12 and 3.13, those found
-    python3 scripts/course.py pythons 3.13             # only some versions
+    python3 scripts/course.py pythons                  # 3.11 to 3.15
+    python3 scripts/course.py pythons 3.11 3.15        # only some versions
     python3 scripts/course.py pythons 3.12 -- -k 04    # extra arguments go to pytest
+    python3 scripts/course.py pythons --only notebooks # nbval only (or: --only tests)
 
-For each version it finds an interpreter (``pythonX.Y`` on PATH, then pyenv's
-versions; pyenv shims are run with ``PYENV_VERSION`` set), builds the course
-environment in ``.venv-X.Y`` with ``COURSE_VENV=.venv-X.Y python scripts/course.py
-setup`` (rebuilt only when the requirements change), runs
-``scripts/course.py test notebooks`` (nbval: every notebook, outputs compared
-with the committed ones, which Python 3.11 made) and prints one row per
-version.  Each run's full output is saved in ``build/pythons/X.Y.log``.
-Exits 1 if any version failed or was not found.
+For each version it finds an interpreter: ``pythonX.Y`` on PATH, then pyenv's
+versions (pyenv shims are run with ``PYENV_VERSION`` set).  Python 3.14 and 3.15
+are not in Debian 12: there, as root, it builds (once, about 100 s) or reuses a
+Debian forky chroot in /var/cache/async-course/forky (scripts/forky.py) and
+runs them inside it, the repository mounted at the same path; elsewhere it says
+how to get the interpreter.  Then it builds the course environment (with the
+maintainer tools) in ``.venv-X.Y`` (``COURSE_VENV=.venv-X.Y python
+scripts/course.py setup --dev``, rebuilt only when the requirements change),
+runs ``scripts/course.py test notebooks`` (nbval: every notebook, every output
+compared with the committed one) and ``scripts/course.py test tests`` (the unit
+tests), and prints one row per version.  Each run's full output is saved in
+``build/pythons/X.Y.log``.  Exits 1 if any version failed or was not found.
 
 This file uses only the standard library, so any python3 can run it.
 """
@@ -20,6 +25,7 @@ This file uses only the standard library, so any python3 can run it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -27,13 +33,27 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import forky  # noqa: E402  (standard library only, like this file)
+
 ROOT = Path(__file__).resolve().parent.parent
-VERSIONS = ("3.11", "3.12", "3.13")
+
+
+def supported_versions() -> tuple[str, ...]:
+    """course.toml's [python] supported, e.g. ("3.11", ..., "3.15")."""
+    import tomllib
+
+    with open(ROOT / "course.toml", "rb") as f:
+        return tuple(tomllib.load(f)["python"]["supported"])
+
+
+VERSIONS = supported_versions()
 LOGS = ROOT / "build" / "pythons"
 PROBE = "import json, sys; print(json.dumps([sys.version_info[0], sys.version_info[1], sys.executable, sys.version.split()[0]]))"
+SUITES = {"notebooks": "nbval", "tests": "unit tests"}
 
 
 @dataclass
@@ -41,8 +61,9 @@ class Row:
     version: str
     python: str = "-"
     full_version: str = "-"
+    where: str = "host"
     result: str = "not found"
-    summary: str = ""
+    summaries: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -74,11 +95,11 @@ def pyenv_versions(version: str) -> list[str]:
     return sorted(names, key=_version_key, reverse=True)
 
 
-def probe(command: str, env_extra: dict[str, str] | None = None) -> tuple[str, str, str] | None:
+def probe(command: list[str], env: dict[str, str] | None = None) -> tuple[str, str, str] | None:
     """(real executable, full version, "X.Y") of ``command``, or None if it does not run."""
     try:
-        out = subprocess.run([command, "-c", PROBE], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, **(env_extra or {})}, stdin=subprocess.DEVNULL)
+        out = subprocess.run([*command, "-c", PROBE], capture_output=True, text=True, timeout=60,
+                             env=env or dict(os.environ), stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if out.returncode != 0:
@@ -88,7 +109,7 @@ def probe(command: str, env_extra: dict[str, str] | None = None) -> tuple[str, s
 
 
 def find_python(version: str) -> tuple[str, str] | None:
-    """(real executable, full version) for ``version`` ("3.12"): PATH first, then pyenv."""
+    """(real executable, full version) for ``version`` ("3.12") on this host: PATH first, then pyenv."""
     candidates: list[tuple[str, dict[str, str]]] = []
     on_path = shutil.which(f"python{version}")
     installed = pyenv_versions(version)
@@ -100,7 +121,7 @@ def find_python(version: str) -> tuple[str, str] | None:
     for v in installed:
         candidates.append((str(root / "versions" / v / "bin" / f"python{version}"), {}))
     for command, extra in candidates:
-        found = probe(command, extra)
+        found = probe([command], {**os.environ, **extra})
         if found and found[2] == version:
             return found[0], found[1]
     return None
@@ -112,50 +133,79 @@ def last_summary(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def run_version(version: str, pytest_args: list[str], quiet: bool) -> Row:
-    row = Row(version)
-    found = find_python(version)
-    if found is None:
-        print(f"--- Python {version}: not found (looked for python{version} on PATH and in pyenv)", flush=True)
-        return row
-    row.python, row.full_version = found
-    env = {**os.environ, "COURSE_VENV": str(ROOT / f".venv-{version}")}
+class Host:
+    """Runs commands on this machine."""
+    where = "host"
+
+    def __init__(self, python: str):
+        self.python = python
+
+    def command(self, argv: list[str]) -> list[str]:
+        return argv
+
+    def env(self, extra: dict[str, str]) -> dict[str, str]:
+        return {**os.environ, **extra}
+
+
+class Chroot(Host):
+    """Runs commands inside the forky chroot (the caller holds forky.mounted())."""
+    where = "forky chroot"
+
+    def command(self, argv: list[str]) -> list[str]:
+        return forky.command(argv)
+
+    def env(self, extra: dict[str, str]) -> dict[str, str]:
+        return forky.environment(extra)
+
+
+def stream(cmd: list[str], env: dict[str, str], log, prefix: str, quiet: bool) -> tuple[int, str]:
+    log.write(f"$ {' '.join(cmd)}\n")
+    log.flush()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    output = []
+    for line in proc.stdout:
+        log.write(line)
+        output.append(line)
+        if not quiet:
+            print(f"  {prefix}| {line}", end="", flush=True)
+    return proc.wait(), "".join(output)
+
+
+def run_version(version: str, runner: Host, full_version: str, suites: list[str],
+                pytest_args: list[str], quiet: bool) -> Row:
+    row = Row(version, runner.python, full_version, runner.where)
+    env = runner.env({"COURSE_VENV": str(ROOT / f".venv-{version}")})
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{version}.log"
     started = time.monotonic()
-    print(f"--- Python {row.full_version} ({row.python}): environment .venv-{version}, then nbval "
-          f"(log: {log_path.relative_to(ROOT)})", flush=True)
+    print(f"--- Python {full_version} ({runner.where}: {runner.python}): environment .venv-{version}, "
+          f"then {' and '.join(SUITES[s] for s in suites)} (log: {log_path.relative_to(ROOT)})", flush=True)
     with open(log_path, "w") as log:
-        steps = [[row.python, "scripts/course.py", "setup"],
-                 [row.python, "scripts/course.py", "test", "notebooks", *pytest_args]]
-        for step in steps:
-            log.write(f"$ {' '.join(step)}\n")
-            log.flush()
-            proc = subprocess.Popen(step, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True, stdin=subprocess.DEVNULL)
-            assert proc.stdout is not None
-            output = []
-            for line in proc.stdout:
-                log.write(line)
-                output.append(line)
-                if not quiet:
-                    print(f"  {version}| {line}", end="", flush=True)
-            code = proc.wait()
-            if code != 0:
-                row.result = "setup failed" if step is steps[0] else "FAIL"
-                row.summary = last_summary("".join(output)) or f"exit {code}"
-                break
+        code, output = stream(runner.command([runner.python, "scripts/course.py", "setup", "--dev"]), env, log,
+                              version, quiet)
+        if code != 0:
+            row.result = "setup failed"
+            row.summaries["setup"] = last_summary(output) or f"exit {code}"
         else:
             row.result = "pass"
-            row.summary = last_summary("".join(output))
+            for suite in suites:
+                code, output = stream(runner.command([runner.python, "scripts/course.py", "test", suite,
+                                                      *pytest_args]), env, log, version, quiet)
+                row.summaries[suite] = (last_summary(output) or f"exit {code}") + ("" if code == 0 else " FAIL")
+                if code != 0:
+                    row.result = "FAIL"
     row.seconds = time.monotonic() - started
     return row
 
 
-def table(rows: list[Row]) -> str:
-    head = ("Python", "result", "pytest", "time", "interpreter")
-    body = [(r.full_version if r.full_version != "-" else r.version, r.result, r.summary or "-",
-             f"{r.seconds / 60:.1f} min" if r.seconds else "-", r.python) for r in rows]
+def table(rows: list[Row], suites: list[str]) -> str:
+    head = ("Python", "result", *(SUITES[s] for s in suites), "time", "interpreter")
+    body = [(r.full_version if r.full_version != "-" else r.version, r.result,
+             *(r.summaries.get(s, r.summaries.get("setup", "-")) for s in suites),
+             f"{r.seconds / 60:.1f} min" if r.seconds else "-",
+             r.python if r.where == "host" else f"{r.python} (forky chroot)") for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
@@ -169,12 +219,45 @@ def main(argv: list[str] | None = None) -> int:
         cut = argv.index("--")
         argv, pytest_args = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("versions", nargs="*", default=list(VERSIONS), help="e.g. 3.12 3.13 (default: all three)")
+    parser.add_argument("versions", nargs="*", default=list(VERSIONS), help="e.g. 3.12 3.15 (default: course.toml's supported ones)")
+    parser.add_argument("--only", choices=sorted(SUITES), help="run only the notebooks (nbval) or only the unit tests")
     parser.add_argument("-q", "--quiet", action="store_true", help="do not echo pytest's output (it is in the log)")
     ns = parser.parse_args(argv)
-    rows = [run_version(v, pytest_args, ns.quiet) for v in ns.versions]
+    suites = [ns.only] if ns.only else list(SUITES)
+
+    runners: dict[str, tuple[Host, str] | None] = {}
+    for v in ns.versions:
+        found = find_python(v)
+        runners[v] = (Host(found[0]), found[1]) if found else None
+    need_chroot = [v for v in ns.versions if runners[v] is None and v in forky.VERSIONS]
+    rows: list[Row] = []
+    with contextlib.ExitStack() as stack:
+        if need_chroot:
+            started = time.monotonic()
+            present = forky.ready()
+            try:
+                forky.build()
+            except forky.Unavailable as exc:
+                print(f"--- Python {', '.join(need_chroot)}: {exc}", flush=True)
+            else:
+                stack.enter_context(forky.mounted())
+                print(f"--- forky chroot {forky.CHROOT}: {'present' if present else 'built'}, ready in "
+                      f"{time.monotonic() - started:.1f} s", flush=True)
+                for v in need_chroot:
+                    runner = Chroot(forky.python(v))
+                    found = probe(runner.command([runner.python]), runner.env({}))
+                    if found and found[2] == v:
+                        runners[v] = (runner, found[1])
+        for v in ns.versions:
+            if runners[v] is None:
+                print(f"--- Python {v}: not found (looked for python{v} on PATH, in pyenv"
+                      f"{' and in the forky chroot' if v in forky.VERSIONS else ''})", flush=True)
+                rows.append(Row(v))
+                continue
+            runner, full = runners[v]
+            rows.append(run_version(v, runner, full, suites, pytest_args, ns.quiet))
     print()
-    print(table(rows))
+    print(table(rows, suites))
     return 0 if all(r.ok for r in rows) else 1
 
 

@@ -15,7 +15,10 @@ from packaging.requirements import Requirement
 import coursemeta
 
 ROOT = coursemeta.ROOT
-SUPPORTED_PYTHONS = {(3, 11), (3, 12), (3, 13)}
+
+
+def supported() -> list[tuple[int, int]]:
+    return [tuple(map(int, v.split("."))) for v in coursemeta.settings()["python"]["supported"]]
 
 
 def pip_specs(path: Path) -> dict[str, str]:
@@ -65,7 +68,45 @@ def test_python_is_pinned_the_same_for_conda_and_binder_and_is_supported():
     conda_python, _ = conda_file()
     runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
     assert runtime == f"python-{conda_python}", "binder/runtime.txt and environment.yml pin different Pythons"
-    assert tuple(map(int, conda_python.split("."))) in SUPPORTED_PYTHONS
+    assert tuple(map(int, conda_python.split("."))) in supported(), (
+        f"the pinned Python {conda_python} is not in course.toml's [python] supported")
+
+
+def test_the_supported_range_is_contiguous_and_known_to_every_script():
+    import course
+    import run_pythons
+
+    versions = supported()
+    assert versions == sorted(versions) and versions == [(3, m) for m in range(versions[0][1], versions[-1][1] + 1)]
+    assert course.MIN_PYTHON == versions[0], "scripts/course.py's MIN_PYTHON must be the oldest supported Python"
+    assert run_pythons.VERSIONS == tuple(f"{a}.{b}" for a, b in versions)
+    readme = (ROOT / "README.md").read_text()
+    oldest, newest = (f"{a}.{b}" for a, b in (versions[0], versions[-1]))
+    assert f"Python {oldest} to {newest}" in readme, "the README must name the supported range"
+
+
+def test_the_suite_runs_on_a_supported_python():
+    """CI runs the default suite on the host's python3 (3.11 on Debian 12), not the
+    pinned one; outputs are compared through tests/sanitize.cfg, which maps the few
+    wordings that differ between versions."""
+    here = sys.version_info[:2]
+    assert here in supported(), f"Python {here[0]}.{here[1]} is not one the course supports (course.toml)"
+
+
+# Notebooks 03, 08 and 09 were refreshed with 3.14 when it was pinned; the others wait
+# for the full refresh after the recorder rewrite. Remove this mark after it.
+@pytest.mark.xfail(reason="not every notebook has been refreshed with the pinned Python yet", strict=False)
+def test_committed_outputs_come_from_the_pinned_python():
+    import nbformat
+
+    pinned, _ = conda_file()
+    stale = []
+    for nb in coursemeta.notebooks():
+        version = nbformat.read(nb.path, as_version=4).metadata.get("language_info", {}).get("version", "?")
+        if not version.startswith(pinned + "."):
+            stale.append(f"{nb.file} ({version})")
+    assert not stale, (f"outputs not made by the pinned Python {pinned}: {', '.join(stale)}; "
+                       "run python3 scripts/course.py refresh (it uses the pinned Python wherever it runs)")
 
 
 def test_the_running_environment_satisfies_the_pins():
@@ -79,15 +120,6 @@ def test_the_running_environment_satisfies_the_pins():
     assert not wrong, "installed versions outside the pins: " + ", ".join(wrong)
 
 
-def test_the_suite_runs_on_the_pinned_python_or_a_supported_one():
-    conda_python, _ = conda_file()
-    here = sys.version_info[:2]
-    assert here in SUPPORTED_PYTHONS, f"Python {here} is not one the course supports"
-    if not os.environ.get("COURSE_VENV"):
-        assert f"{here[0]}.{here[1]}" == conda_python, (
-            f"the default test environment runs Python {here[0]}.{here[1]} but Binder/conda pin {conda_python}")
-
-
 def test_binder_opens_lab_at_the_start_notebook_and_silences_news():
     post_build = ROOT / "binder" / "postBuild"
     assert post_build.stat().st_mode & stat.S_IXUSR, "binder/postBuild must be executable"
@@ -98,11 +130,25 @@ def test_binder_opens_lab_at_the_start_notebook_and_silences_news():
     assert (ROOT / "notebooks" / "00_start_here.ipynb").exists()
 
 
+BINDER_BLOCK = re.compile(r"<!-- binder:start -->\n(.*?)\n<!-- binder:end -->", re.S)
+# The shape of a Binder badge that builds a tag and opens notebook 00, written out
+# here by hand (not computed by coursemeta.binder_url, which the README is built from).
+BINDER_BADGE = re.compile(
+    r"\[!\[Launch on Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]"
+    r"\(https://mybinder\.org/v2/gh/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/(?P<ref>v\d+(?:\.\d+)*)"
+    r"\?urlpath=lab%2Ftree%2Fnotebooks%2F00_start_here\.ipynb\)")
+
+
 def test_binder_link_points_at_a_fixed_ref_and_the_readme_uses_it():
-    ref = coursemeta.settings()["repository"]["ref"]
-    assert ref not in {"main", "master", "HEAD", "develop"}, "Binder must build a tag or commit, not a moving branch"
-    assert f"/{ref}?" in coursemeta.binder_url()
-    assert coursemeta.binder_url() in (ROOT / "README.md").read_text()
+    repo = coursemeta.settings()["repository"]
+    assert re.fullmatch(r"v\d+(\.\d+)*", repo["ref"]), (
+        f"course.toml's ref {repo['ref']!r} must be a release tag like v1.0, not a moving branch")
+    block = BINDER_BLOCK.search((ROOT / "README.md").read_text())
+    assert block, "README.md needs <!-- binder:start --> ... <!-- binder:end -->"
+    badge = BINDER_BADGE.fullmatch(block.group(1).strip())
+    assert badge, f"the README's Binder badge does not have the expected shape:\n{block.group(1)}"
+    assert f"{badge['owner']}/{badge['repo']}" == repo["github"]
+    assert badge["ref"] == repo["ref"], "the README's Binder badge is stale: run python3 scripts/course.py nav"
 
 
 def test_ci_calls_the_readme_test_command():

@@ -211,3 +211,12 @@ def test_executor_left_blank():
 def test_plain_function():
     ok, message = offload(not_async)
     assert not ok and "async def" in message
+
+
+@pytest.mark.parametrize("wording", [
+    "object Future can't be used in 'await' expression",  # Python 3.11-3.13
+    "'Future' object can't be awaited",                   # Python 3.14+
+])
+def test_awaiting_pool_submit_is_explained_in_either_pythons_wording(wording):
+    message = nb08._explain_error(TypeError(wording))
+    assert "cannot be awaited" in message and "run_in_executor" in message

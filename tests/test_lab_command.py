@@ -57,3 +57,37 @@ def test_lab_command_prints_the_start_notebook_url_and_serves_it():
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def test_learners_get_requirements_txt_only_maintainers_get_a_second_layer(tmp_path, monkeypatch):
+    """`lab` installs requirements.txt; `test` adds requirements-dev.txt with its own
+    stamp; each layer is installed again only when it (or the layer below) changed."""
+    import course
+
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").symlink_to(sys.executable)
+    installed: list[str] = []
+    monkeypatch.setattr(course, "venv_dir", lambda: tmp_path)
+    monkeypatch.setattr(course, "pip_install", lambda python, requirements, quiet: installed.append(requirements))
+    monkeypatch.setattr(course.shutil, "copy", lambda *a: None)
+
+    course.ensure_env(dev=False)
+    assert installed == ["requirements.txt"]
+    course.ensure_env(dev=False)
+    assert installed == ["requirements.txt"], "a second run must reuse the environment"
+    course.ensure_env(dev=True)
+    assert installed == ["requirements.txt", "requirements-dev.txt"]
+    course.ensure_env(dev=True)
+    course.ensure_env(dev=False)
+    assert installed == ["requirements.txt", "requirements-dev.txt"]
+    (tmp_path / ".course-stamp").write_text("requirements.txt changed")
+    course.ensure_env(dev=True)
+    assert installed[2:] == ["requirements.txt", "requirements-dev.txt"], "a changed learner layer rebuilds both"
+
+
+def test_course_py_help_lists_each_command_once():
+    import course
+
+    lines = [line.split()[2] for line in course.__doc__.splitlines() if line.strip().startswith("python3 scripts/course.py")]
+    assert sorted(set(lines)) == sorted(course.COMMANDS), "the help must list every command"
+    assert len(lines) - lines.count("lab") == len(set(lines)) - 1, f"a command is listed twice: {lines}"

@@ -373,11 +373,35 @@ async def serve(root: Path) -> None:
         await runner.cleanup()
 
 
+def _prepare_error_logging() -> None:
+    """Load now what logging a traceback needs, while file descriptors are free.
+
+    When the server runs out of descriptors, asyncio logs each failed accept with
+    its traceback.  From Python 3.15 ``traceback`` imports ``_colorize`` lazily, on
+    the first traceback it prints; with no descriptor left that import fails and
+    logging prints "--- Logging error ---" instead of the message.  Formatting one
+    traceback up front loads every module involved."""
+    import logging
+    import traceback
+
+    try:
+        import _colorize  # noqa: F401  (Python 3.13+; imported lazily by traceback from 3.15)
+    except ImportError:
+        pass
+    try:
+        raise OSError(24, "Too many open files (warm-up)")
+    except OSError as exc:
+        traceback.format_exception(exc)
+        logging.Formatter().formatException((type(exc), exc, exc.__traceback__))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a folder made by LocalServer (internal).")
     parser.add_argument("--root", required=True, type=Path)
     args = parser.parse_args(argv)
     import asyncio
+
+    _prepare_error_logging()
 
     asyncio.run(serve(args.root))
 

@@ -15,6 +15,7 @@ import asyncio
 import inspect
 import multiprocessing
 import pickle
+import re
 from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Awaitable, Callable, Mapping
@@ -161,6 +162,11 @@ async def your_program(crunch: Callable[..., Awaitable[Any]], pool: ProcessPoolE
         await beat
 
 
+# "object Future can't be used in 'await' expression" up to Python 3.13,
+# "'Future' object can't be awaited" from 3.14
+_NOT_AWAITABLE = re.compile(r"can't be used in 'await' expression|object can't be awaited")
+
+
 def _explain_error(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, TypeError) and "not callable" in str(exc):
@@ -172,7 +178,7 @@ def _explain_error(exc: BaseException) -> str:
         return (f"the pool could not send your function to the worker process ({text}). A process pool "
                 "sends functions by name, so it must be a module-level function such as count_primes, "
                 "not a lambda or a function defined inside another one.")
-    if isinstance(exc, TypeError) and "can't be used in 'await' expression" in str(exc):
+    if isinstance(exc, TypeError) and _NOT_AWAITABLE.search(str(exc)):
         return ("pool.submit(...) returns a concurrent.futures.Future, which cannot be awaited. "
                 "Ask the loop instead: await loop.run_in_executor(pool, count_primes, limit).")
     if isinstance(exc, AttributeError) and "submit" in str(exc):

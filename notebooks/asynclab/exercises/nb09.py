@@ -160,7 +160,7 @@ def _failure_message(failure: Failure, who: str) -> str:
         text = f"{type(failure.error).__name__} from a TaskGroup, first {type(error).__name__}: {error}"
     if "ellipsis" in str(error):
         return (f"a `...` blank is still there: replace every `...` in {who.removesuffix('()')} "
-                f"before running it. (Python's words: {text}.)")
+                f"before running it. Python's words: {text}.")
     return f"{who} raised {text}."
 
 
