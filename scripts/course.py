@@ -9,6 +9,7 @@
     python3 scripts/course.py student          # student copies (no solutions) in build/student/
     python3 scripts/course.py handouts         # HTML and PDF handouts in build/handouts/
     python3 scripts/course.py bench [--quick]  # download benchmark
+    python3 scripts/course.py bench-recorder   # what the timeline recorder and show() cost
     python3 scripts/course.py budgets          # run time and peak memory per notebook
     python3 scripts/course.py pythons          # nbval and unit tests under Python 3.11 to 3.15
     python3 scripts/course.py setup [--dev]    # only build the environment
@@ -198,6 +199,7 @@ SCRIPTS = {
     "student": "build_student.py",       # build/student/: notebooks without solutions
     "handouts": "build_handouts.py",     # build/handouts/: HTML and PDF
     "bench": "benchmark_downloads.py",   # download benchmark (table + JSON)
+    "bench-recorder": "../benchmarks/recorder_overhead.py",  # what measure() and show() cost
     "budgets": "notebook_budgets.py",    # each notebook: run time and peak memory
 }
 

@@ -189,6 +189,16 @@ _IO_PREFIXES = ("StreamReader.", "StreamWriter.", "FlowControlMixin.", "Process.
                 "BaseSelectorEventLoop.", "_UnixSelectorEventLoop.", "open_connection", "start_server",
                 "create_subprocess", "staggered_race")
 _REASONS: dict[tuple[Any, type], str] = {}
+_NAMED: dict[Any, str | None] = {}  # code object -> the reason its name gives (asyncio's own code)
+
+
+def _named_reason(code: Any) -> str | None:
+    if _origin(code) != "asyncio":
+        return None
+    name = code.co_qualname
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    return "io" if name.startswith(_IO_PREFIXES) else None
 
 
 def _reason(code: Any, fut: Any) -> str:
@@ -451,6 +461,7 @@ class _Watch:
         user = None
         code = None
         segments = _SEGMENT
+        named = None  # the outermost asyncio coroutine that says what the wait is for
         for _ in range(100):
             kind = type(node)
             if kind is _CORO:
@@ -464,12 +475,15 @@ class _Watch:
             mine = segments.get(code)
             if mine is None:
                 mine = segments[code] = _is_user(code) and code.co_name[:1] != "<"
+                _NAMED[code] = _named_reason(code)
             if mine:  # comprehensions (<listcomp> on 3.11) belong to the function around them
                 user = node
+            elif named is None:
+                named = _NAMED[code]
             if nxt is None:
                 break
             node = nxt
-        reason = _reason(code, fut)
+        reason = named if named is not None and named != "timer" else _reason(code, fut)
         if user is None or user is top:
             segment = None
         elif rec.seg_ref is not None and rec.seg_ref() is user:
