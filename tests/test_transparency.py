@@ -108,6 +108,26 @@ def compare(module: str, left: tuple[str, str, int], right: tuple[str, str, int]
                     f"(asynclab from {NOTEBOOKS})\n" + "\n\n".join(problems), pytrace=False)
 
 
+# The recorder's documented traces (see the docstring of asynclab/recorder.py): the
+# measured output is expected to differ from the plain one in exactly these ways.
+# Each substitution must apply, so a trace that disappears (or changes) is noticed too.
+KNOWN_TRACES = {
+    # capture_call_graph() from inside the measured coroutine lists the frames that await
+    # it, and the learner's cell did await measure(...): it is in the chain.
+    "own_call_graph": [("'main', 'measure', 'driver'", "'main', 'driver'")],
+}
+
+
+def without_known_traces(module: str, measured: tuple[str, str, int]) -> tuple[str, str, int]:
+    out = measured[0]
+    for trace, plain in KNOWN_TRACES.get(module, ()):
+        if trace not in out:
+            pytest.fail(f"{module}: the documented trace {trace!r} did not appear in the measured run:\n{out}",
+                        pytrace=False)
+        out = out.replace(trace, plain)
+    return out, measured[1], measured[2]
+
+
 ADAPTED = [p for p in PROGRAMS if not p.id.startswith("own_")]  # from the Python and aiohttp docs
 OWN = [p for p in PROGRAMS if p.id.startswith("own_")]
 
@@ -122,7 +142,7 @@ class TestAdaptedExamples:
 class TestOwnPrograms:
     @pytest.mark.parametrize("module", OWN)
     def test_measure_is_transparent(self, module):
-        compare(module, run(module, "plain"), run(module, "measured"))
+        compare(module, run(module, "plain"), without_known_traces(module, run(module, "measured")))
 
 
 @pytest.mark.skipif(not os.environ.get("CORPUS_REPEAT"), reason="set CORPUS_REPEAT=N to check plain runs agree")

@@ -50,7 +50,9 @@ not in ``threading.enumerate()``) while a measurement runs; the one context
 variable that marks the measurement's tasks is visible to ``copy_context()``
 inside the measured code (and gone afterwards); a thread's full stack (``traceback.print_stack()``)
 shows the one ``_observed_run`` frame under the loop's own frames; tracebacks
-in IPython hide ``measure``'s frame (``__tracebackhide__``).  Only loops that
+in IPython hide ``measure``'s frame (``__tracebackhide__``), while
+``asyncio.capture_call_graph()`` (3.14) from inside the measured coroutine
+lists ``measure`` among the frames awaiting it, as the cell did await it.  Only loops that
 run ``asyncio.Handle`` objects are observed (uvloop is not).
 """
 
@@ -516,13 +518,33 @@ class _Watch:
         factory.__asynclab_wraps__ = theirs  # type: ignore[attr-defined]
         return factory
 
-    def follow_factory(self) -> None:
-        """Keep eager first steps visible when the code installs its own factory."""
+    def follow_factory(self, step: int | None = None, when: float | None = None) -> None:
+        """Keep eager first steps visible when the code installs its own factory.
+
+        Called after a step in which the code may have installed one: tasks that
+        factory already started eagerly in that step are found and given their
+        first (unseen) step at the end of it."""
         current = self.loop.get_task_factory()
         if current is None or current is self.factory:
             return
         self.factory = self.wrap_factory(current)
         self.loop.set_task_factory(self.factory)
+        if when is None:
+            return
+        def created(task: Any) -> tuple[int, str]:  # Task-7 was made before Task-8
+            name = task.get_name()
+            number = name[5:] if name.startswith("Task-") else ""
+            return (int(number) if number.isdigit() else 1 << 62, name)
+
+        for task in sorted(asyncio.all_tasks(self.loop), key=created):
+            if id(task) in self.records or task.done():
+                continue
+            get_context = getattr(task, "get_context", None)  # 3.12+, as eager tasks are
+            owner = get_context().get(_OWNER) if get_context is not None else None
+            if owner is not None:
+                coro = task.get_coro()
+                if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) != inspect.CORO_CREATED:
+                    self.note_step(task, owner, step if step is not None else self.step, when, when)
 
     def restore_factory(self) -> None:
         current = self.loop.get_task_factory()
@@ -669,7 +691,7 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
                 elif owner is not None:
                     watch.note_step(task, owner, step, t0, t1, known)
                 if watch.factory is not None or self._loop._task_factory is not None:
-                    watch.follow_factory()
+                    watch.follow_factory(step, t1)
         except Exception as exc:  # the recorder must never break the code it watches
             watch.errors.append(exc)
 
@@ -685,7 +707,10 @@ def _adopt(handle: Any) -> None:
             watch.step_t0 = None
             watch.unobserved = None
             if owner is not None:
-                watch.note(handle, owner, step, owner.start, clock())
+                now = clock()
+                watch.note(handle, owner, step, owner.start, now)
+                if handle._loop._task_factory is not None:
+                    watch.follow_factory(step, now)
     except Exception as exc:  # pragma: no cover - never break the code
         if watch is not None:
             watch.errors.append(exc)
