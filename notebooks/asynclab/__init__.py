@@ -6,6 +6,7 @@ Import it from a notebook in ``notebooks/`` (the kernel starts there)::
 """
 
 from . import check, timeline
+from .explore import explore
 from .timeline import measure, show
 
-__all__ = ["check", "measure", "show", "timeline"]
+__all__ = ["check", "explore", "measure", "show", "timeline"]
