@@ -13,29 +13,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from asynclab import timeline  # noqa: E402
 from asynclab.timeline import Recording, draw, measure, profile, summary  # noqa: E402
+from programs import pause, taskgroup_with_a_failure  # noqa: E402
 
 
 def run(coro):
     return asyncio.run(coro)
-
-
-async def pause(name: str, seconds: float = 0.05) -> str:
-    await asyncio.sleep(seconds)
-    return name
-
-
-async def taskgroup_with_a_failure():
-    async def bad():
-        await asyncio.sleep(0.02)
-        raise ValueError("b")
-
-    try:
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(pause("a", 0.3), name="a")
-            tg.create_task(bad(), name="b")
-            tg.create_task(pause("c", 0.3), name="c")
-    except* ValueError:
-        pass
 
 
 def markers(ax, marker: str) -> list[tuple[float, float]]:

@@ -293,21 +293,9 @@ def test_unfinished_tasks_are_listed_and_watched_a_little_longer():
 
 
 def test_outcomes_of_a_taskgroup_with_a_failing_child():
-    async def bad():
-        await asyncio.sleep(0.01)
-        raise ValueError("b")
+    from programs import taskgroup_with_a_failure
 
-    async def main():
-        try:
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(pause("a", 0.2), name="a")
-                tg.create_task(bad(), name="b")
-                tg.create_task(pause("c", 0.2), name="c")
-        except* ValueError:
-            pass
-        return "caught"
-
-    rec = run(measure("taskgroup", main()))
+    rec = run(measure("taskgroup", taskgroup_with_a_failure(0.2)))
     assert rec.result == "caught"
     assert rec.outcome("b") == "raised" and rec.info["b"].error == "ValueError: b"
     assert rec.outcome("a") == rec.outcome("c") == "cancelled"

@@ -626,6 +626,14 @@ _WATCHES: dict[Any, _Watch] = {}
 _WATCH: _Watch | None = None  # the one most recently opened: the fast path
 
 
+def _owner(handle: Any, now: float) -> "_Session | None":
+    """The open (or still watched) measurement a handle's code belongs to."""
+    owner = handle._context.get(_OWNER)
+    if owner is not None and owner.stop is not None and now > owner.until:
+        return None
+    return owner
+
+
 def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> None:
     watch = _WATCH
     if watch is not None and self._loop is not watch.loop:
@@ -657,10 +665,7 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
                         _adopt(self)
                 elif t1 - t0 > BLOCKING_THRESHOLD or (type(self._callback) is _METHOD
                                                       and self._callback.__func__ is _TIMEOUT_FIRE):
-                    owner = self._context.get(_OWNER)
-                    if owner is not None and owner.stop is not None and t1 > owner.until:
-                        owner = None
-                    watch.note(self, owner, step, t0, t1)
+                    watch.note(self, _owner(self, t1), step, t0, t1)
             except Exception as exc:  # the recorder must never break the code it watches
                 watch.errors.append(exc)
         return
@@ -683,9 +688,7 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
                 if _WATCHES:
                     _adopt(self)
             else:
-                owner = self._context.get(_OWNER)
-                if owner is not None and owner.stop is not None and t1 > owner.until:
-                    owner = None
+                owner = _owner(self, t1)
                 if t1 - t0 > BLOCKING_THRESHOLD:
                     watch.note(self, owner, step, t0, t1)
                 elif owner is not None:
