@@ -649,34 +649,21 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
     outer = watch.step_t0
     watch.step = step = watch.step + 1
     task = getattr(callback, "__self__", None)
+    known = None
     if type(task) not in _TASK_TYPES and not isinstance(task, asyncio.Task):
         # a plain callback (a timer firing, a future's done-callback, a protocol's
         # data_received): only a long one (it blocked the loop) or an expiring
         # timeout is worth a note
-        watch.step_t0 = t0 = _clock()
-        try:
-            _run(self)
-        finally:
-            t1 = _clock()
-            watch.step_t0 = outer
-            try:
-                if watch.closed:
-                    if _WATCHES:
-                        _adopt(self)
-                elif t1 - t0 > BLOCKING_THRESHOLD or (type(self._callback) is _METHOD
-                                                      and self._callback.__func__ is _TIMEOUT_FIRE):
-                    watch.note(self, _owner(self, t1), step, t0, t1)
-            except Exception as exc:  # the recorder must never break the code it watches
+        task = None
+    else:
+        known = watch.records.get(id(task))
+        if known is None or known.ref() is not task:
+            known = None
+            try:  # first sight of a task, before its first step: its arguments are still there to read
+                if self._context.get(_OWNER) is not None:
+                    known = watch.record(task)
+            except Exception as exc:  # pragma: no cover
                 watch.errors.append(exc)
-        return
-    known = watch.records.get(id(task))
-    if known is None or known.ref() is not task:
-        known = None
-        try:  # first sight of a task, before its first step: its arguments are still there to read
-            if self._context.get(_OWNER) is not None:
-                known = watch.record(task)
-        except Exception as exc:  # pragma: no cover
-            watch.errors.append(exc)
     watch.step_t0 = t0 = _clock()
     try:
         _run(self)
@@ -687,6 +674,10 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
             if watch.closed:  # the measurement closed in this step; another may have opened
                 if _WATCHES:
                     _adopt(self)
+            elif task is None:
+                if t1 - t0 > BLOCKING_THRESHOLD or (type(self._callback) is _METHOD
+                                                    and self._callback.__func__ is _TIMEOUT_FIRE):
+                    watch.note(self, _owner(self, t1), step, t0, t1)
             else:
                 owner = _owner(self, t1)
                 if t1 - t0 > BLOCKING_THRESHOLD:
