@@ -248,11 +248,12 @@ _LABELS_WITH_ARGUMENTS = 64  # per coroutine function and measurement; beyond, n
 class _TaskRecord:
     """What the recorder knows about one task; holds it only weakly."""
 
-    __slots__ = ("ref", "base", "runs", "task_name", "origin", "seg_ref", "seg_label",
+    __slots__ = ("ref", "base", "runs", "task_name", "origin", "seg_ref", "seg_label", "index",
                  "done_at", "done_state", "error", "__weakref__")
 
     def __init__(self, task: Any, labelled: collections.Counter) -> None:
         self.ref = weakref.ref(task, self._destroyed)
+        self.index = -1  # its number in the watch's rec_list
         coro = task.get_coro()
         code = _code_of(coro)
         self.origin = _origin(code) if code is not None else "asyncio"
@@ -295,7 +296,7 @@ class _Session:
     """One open ``measure()``."""
 
     __slots__ = ("parent", "title", "start", "stop", "until", "root", "root_label", "first", "last_step",
-                 "failure", "measured", "late", "final_t0")
+                 "failure", "measured", "late", "final_t0", "index")
 
     def __init__(self, title: str, parent: "_Session | None") -> None:
         self.parent, self.title = parent, title
@@ -305,13 +306,14 @@ class _Session:
         self.root: _TaskRecord | None = None
         self.root_label = "main"
         self.first = 0  # index of its first entry in the watch's log
+        self.index = -1  # its number in the watch's session_list
         self.last_step: int | None = None  # the step the measured coroutine returned in
         self.measured: str | None = None  # the measured coroutine's own label: not a segment
         self.late: list[_TaskRecord] | None = None  # created in its last step, not started by the return
         self.final_t0: float | None = None  # when the step the measured coroutine returned in began
         self.failure: tuple[str, str | None] = ("returned", None)  # text only: holds no frames
 
-    def owns(self, owner: "_Session") -> bool:
+    def owns(self, owner: "_Session | None") -> bool:
         while owner is not None:
             if owner is self:
                 return True
@@ -400,6 +402,8 @@ class _Watch:
         self.step = 0
         self.step_t0: float | None = None
         self.records: dict[int, _TaskRecord] = {}
+        self.rec_list: list[_TaskRecord] = []  # log entries name records and sessions by number
+        self.session_list: list[_Session] = []
         self.labelled: collections.Counter = collections.Counter()  # code -> tasks named with arguments
         self.sessions: list[_Session] = []
         self.samples: dict[int, list] = {}   # step -> [t, cpu, asleep seen, Counter(where)]
@@ -427,10 +431,11 @@ class _Watch:
             if owner is not None and getattr(cb, "__func__", None) is _TIMEOUT_FIRE and _TIMEOUT_FIRE:
                 target = getattr(task, "_task", None)
                 rec = self.record(target) if target is not None else None
-                self.log.append((owner, "deadline", step, t0, t0, rec, None))
+                self.log.append((owner.index, "deadline", step, t0, t0, rec.index if rec else None, None))
             elif long:
                 what = getattr(cb, "__qualname__", None) or type(cb).__name__
-                self.log.append((owner, "callback", step, t0, t1, what.rsplit(".<locals>.", 1)[-1], None))
+                self.log.append((owner.index if owner is not None else None, "callback", step, t0, t1,
+                                 what.rsplit(".<locals>.", 1)[-1], None))
             return
         if owner is None:
             if long:
@@ -442,21 +447,22 @@ class _Watch:
         rec = self.records.get(id(task))
         if rec is None or rec.ref() is not task:
             rec = self.records[id(task)] = _TaskRecord(task, self.labelled)
+            rec.index = len(self.rec_list)
+            self.rec_list.append(rec)
         return rec
 
     def note_step(self, task: Any, owner: Any, step: int, t0: float, t1: float,
                   rec: "_TaskRecord | None" = None) -> None:
         if rec is None:
-            rec = self.records.get(id(task))
-            if rec is None or rec.ref() is not task:
-                rec = self.records[id(task)] = _TaskRecord(task, self.labelled)
+            rec = self.record(task)
         if task.done():
             rec.note_done(task, t1)
-            self.log.append((owner, rec, step, t0, t1, None, None))
+            self.log.append((owner.index, rec.index, step, t0, t1, None, None))
             return
         fut = task._fut_waiter
         if fut is None:  # sleep(0) or a bare yield: it only let the others have a turn
-            self.log.append((owner, rec, step, t0, t1, rec.seg_label if rec.seg_ref is not None else None, "yield"))
+            self.log.append((owner.index, rec.index, step, t0, t1,
+                             rec.seg_label if rec.seg_ref is not None else None, "yield"))
             return
         # Follow the await chain down from the task's coroutine.
         node = top = task.get_coro()
@@ -493,7 +499,8 @@ class _Watch:
         else:
             segment = rec.seg_label = _call_text(user)
             rec.seg_ref = weakref.ref(user)
-        self.log.append((owner, rec, step, t0, t1, segment, reason))
+        # only numbers and strings: the garbage collector untracks such tuples
+        self.log.append((owner.index, rec.index, step, t0, t1, segment, reason))
 
     # -- eager task factories ---------------------------------------------------
     def wrap_factory(self, theirs: Any) -> Any:
@@ -679,7 +686,9 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
                                                     and self._callback.__func__ is _TIMEOUT_FIRE):
                     watch.note(self, _owner(self, t1), step, t0, t1)
             else:
-                owner = _owner(self, t1)
+                owner = self._context.get(_OWNER)  # _owner(), inlined: this runs once per step
+                if owner is not None and owner.stop is not None and t1 > owner.until:
+                    owner = None
                 if t1 - t0 > BLOCKING_THRESHOLD:
                     watch.note(self, owner, step, t0, t1)
                 elif owner is not None:
@@ -746,8 +755,13 @@ def _close(watch: _Watch) -> None:
     watch.restore_factory()
     if _WATCH is watch:
         _WATCH = next(iter(_WATCHES.values()), None)
+    for old in watch.session_list:  # a task still carrying one of them is no longer watched
+        old.until = float("-inf")
+        if old.stop is None:
+            old.stop = clock()
     watch.log.clear()
     watch.records.clear()
+    watch.rec_list.clear()
     watch.samples.clear()
     watch.ends.clear()
 
@@ -763,21 +777,23 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
     order: list[_TaskRecord] = []
     deadlines: list[tuple[float, _TaskRecord | None]] = []
     loose: list[tuple] = []  # long plain callbacks, steps of code outside the measurement
-    owns = session.owns
+    sessions, records = watch.session_list, watch.rec_list
+    mine_too = {i for i, other in enumerate(sessions) if session.owns(other)}  # itself and those nested in it
     for entry in watch.log[session.first:]:
         owner, who = entry[0], entry[1]
         if type(who) is str:  # a special entry
             if who == "outside":
                 if entry[3] < stop:
                     loose.append(("outside " + entry[5], entry))
-            elif owner is not None and owns(owner):
+            elif owner in mine_too:
                 if who == "deadline":
-                    deadlines.append((entry[3], entry[5]))
+                    deadlines.append((entry[3], records[entry[5]] if entry[5] is not None else None))
                 else:
                     loose.append(("callback " + entry[5], entry))
             continue
-        if owner is not session and (owner is None or not owns(owner)):
+        if owner not in mine_too:
             continue
+        who = records[who]
         mine = steps.get(who)
         if mine is None:
             mine = steps[who] = []
@@ -944,6 +960,8 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
     if caller is not None:
         session.root = watch.record(caller)
     watch.sessions.append(session)
+    session.index = len(watch.session_list)
+    watch.session_list.append(session)
     watch.labelled.clear()
     if watch.step_t0 is None:
         # measure() was called in a step the observer did not time (the first
