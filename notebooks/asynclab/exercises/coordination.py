@@ -108,6 +108,8 @@ EXERCISES: dict[str, Exercise] = {
     "shut_down": Exercise(
         "shut_down", 2.0,
         "The workers loop forever until they are cancelled: call task.cancel() on each before awaiting them.",
+        errors=(("TypeError", "awaitable is required",
+                 "a `...` is still among gather's arguments: its option for this is `return_exceptions=True`."),),
         needs_result=True,
     ),
 }
@@ -287,6 +289,7 @@ async def check_sensor(sensor: Callable[..., Any], n: int = 5) -> Verdict:
             sensor(watched_loop, queue, n)
         except BaseException as exc:  # reported below, in plain words
             failures.append(exc)
+            loop.call_soon_threadsafe(asyncio.Queue.put_nowait, queue, None)  # end the reader now
 
     thread = threading.Thread(target=in_thread, name="sensor")
     thread.start()
