@@ -349,17 +349,25 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
         close(work)
         out.problem = problem
         return out
-    gc.collect()  # coroutines and tasks of earlier cells warn now, not during this attempt
+    with warnings.catch_warnings(record=True):  # coroutines of earlier cells: not this attempt's, not shown
+        warnings.simplefilter("always", RuntimeWarning)
+        gc.collect()
     loop = asyncio.get_running_loop()
     previous = loop.get_task_factory()
     created: list[asyncio.Future] = []
     ours: set[Any] = set()
+    by_learner: set[Any] = set()  # created by a call in the learner's code (not by a library)
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Future:
         task = previous(loop, coro, **kwargs) if previous is not None else _Watched(coro, loop=loop, **kwargs)
         if asyncio.current_task() in ours:
             created.append(task)
             ours.add(task)
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename.startswith(_ASYNCIO_DIRS):
+                frame = frame.f_back
+            if frame is not None and learners(frame.f_code.co_filename):
+                by_learner.add(task)
         return task
 
     depth = sys.get_coroutine_origin_tracking_depth()
@@ -412,11 +420,10 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
                     out.stuck_at = _traceback_where(rec.error) if rec.error else None
                 lanes = {info.task_name: lane for lane, info in rec.info.items()}
                 for task in created:
-                    coro = task.get_coro() if isinstance(task, asyncio.Task) else None
-                    code = getattr(coro, "cr_code", None)
-                    if code is None or not learners(code.co_filename):
+                    if task not in by_learner:
                         continue
-                    label = lanes.get(task.get_name(), f"{code.co_name}(...)")
+                    coro = task.get_coro() if isinstance(task, asyncio.Task) else None
+                    label = lanes.get(task.get_name(), f"{getattr(coro, '__qualname__', 'a task')}(...)")
                     if not task.done():
                         out.lost.append(label)
                     elif not getattr(task, "awaited", True) and not task.cancelled():
@@ -437,8 +444,11 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
                 task.exception()  # retrieved: asyncio does not log it
         if out.rec is not None:
             out.rec.refresh()
+        if out.error is not None:
+            _close_unstarted(out.error)
         created.clear()
         ours.clear()
+        by_learner.clear()
         del measuring, work
         gc.collect()  # a coroutine never awaited warns when it is destroyed: now
     for w in caught:
@@ -457,6 +467,21 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
 
 #: ``with check.time_limit(3): ...`` stops synchronous code that runs too long.
 time_limit = _Watchdog
+
+
+_ASYNCIO_DIRS = (os.path.dirname(asyncio.__file__) + os.sep, _PACKAGE_DIR)
+
+
+def _close_unstarted(exc: BaseException) -> None:
+    """Close coroutines that never started, held by the frames of an exception's traceback
+    (``gather([coro, ...])`` raises with the list still in a local), so they do not warn later."""
+    tb = exc.__traceback__
+    while tb is not None:
+        for value in list(tb.tb_frame.f_locals.values()):
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if inspect.iscoroutine(item) and inspect.getcoroutinestate(item) == inspect.CORO_CREATED:
+                    item.close()
+        tb = tb.tb_next
 
 
 def _awaitable_in(value: Any) -> str | None:
