@@ -469,7 +469,9 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
 time_limit = _Watchdog
 
 
-_ASYNCIO_DIRS = (os.path.dirname(asyncio.__file__) + os.sep, _PACKAGE_DIR)
+# frames between a create_task() call and the task factory: asyncio's, the recorder's wrapper, ours
+_ASYNCIO_DIRS = (os.path.dirname(asyncio.__file__) + os.sep, os.path.join(_PACKAGE_DIR, "recorder.py"),
+                 os.path.join(_PACKAGE_DIR, "check.py"))
 
 
 def _close_unstarted(exc: BaseException) -> None:
