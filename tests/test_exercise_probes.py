@@ -294,3 +294,95 @@ def test_10_quiz(capsys):
     failed(capsys, nb10.check_quiz({str(k): v for k, v in right.items()}), "no answer for snippet 1")
     failed(capsys, nb10.check_quiz({**right, 1: "A"}), "snippet 1: not A")
     failed(capsys, nb10.check_quiz({n: ... for n in right}), "every answer is still")
+
+
+# -- notebook 07, with a real local server ----------------------------------------------------------
+import urllib.request  # noqa: E402
+
+import aiohttp  # noqa: E402
+
+from asynclab import check  # noqa: E402
+from asynclab.server import LocalServer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LocalServer(files=12, size=2048, latency=0.05, name="probes-07") as s:
+        yield s
+
+
+def read_url(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def test_07_really_concurrent(capsys, server):
+    six = server.files[:6]
+    urls = [f"{server.url}/files/{f.name}" for f in six]
+
+    async def threads():
+        return await asyncio.gather(*(asyncio.to_thread(read_url, u) for u in urls))
+
+    async def blocking():
+        async def one(u):
+            return read_url(u)
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def session_per_file():
+        async def one(u):
+            async with aiohttp.ClientSession() as session, session.get(u) as response:
+                return await response.read()
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def called_too_soon():
+        return await asyncio.gather(*(asyncio.to_thread(read_url(u)) for u in urls))
+
+    async def not_awaited():
+        async def one(u):
+            return asyncio.to_thread(read_url, u)
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def main(work):
+        return nb07.check_really_concurrent(await check.run(work(), time_limit=10), six)
+
+    passed(capsys, asyncio.run(main(threads)))
+    for wrong, phrase in [(blocking, "held the event loop"), (session_per_file, "ClientSessions made the requests"),
+                          (called_too_soon, "asyncio.to_thread(read_url, url)"), (not_awaited, "instead of values"),
+                          (returns_nothing, "returned NoneType")]:
+        failed(capsys, asyncio.run(main(wrong)), phrase)
+
+
+async def returns_nothing():
+    await asyncio.sleep(0.01)
+
+
+def test_07_bounded(capsys, server):
+    async def fetch(session, name):
+        async with session.get(f"/files/{name}") as response:
+            return await response.read()
+
+    async def right(session, names, limit):
+        gate = asyncio.Semaphore(limit)
+
+        async def one(name):
+            async with gate:
+                return await fetch(session, name)
+        return await asyncio.gather(*(one(n) for n in names))
+
+    async def gate_per_download(session, names, limit):
+        async def one(name):
+            async with asyncio.Semaphore(limit):
+                return await fetch(session, name)
+        return await asyncio.gather(*(one(n) for n in names))
+
+    async def one_by_one(session, names, limit):
+        return [await fetch(session, n) for n in names]
+
+    async def hangs(session, names, limit):
+        await asyncio.Event().wait()
+
+    passed(capsys, asyncio.run(nb07.check_bounded(right, server, 3)))
+    for wrong, limit, phrase in [(gate_per_download, 3, "more than your limit"), (one_by_one, 3, "only one download"),
+                                 (right, ..., "still `...`"), (right, 99, "pick a whole number"),
+                                 (hangs, 3, "still running after 10 s")]:
+        failed(capsys, asyncio.run(nb07.check_bounded(wrong, server, limit)), phrase)
