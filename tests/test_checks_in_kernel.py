@@ -20,6 +20,8 @@ HANG = "await asyncio.Event().wait()"
 WRONG = {
     "hang": HANG,
     "interrupt": "raise KeyboardInterrupt",
+    "interrupt in a task": "async def boom():\n        raise KeyboardInterrupt\n    await asyncio.gather(boom(), boom())",
+    "exit in a task": "async def boom():\n        await asyncio.sleep(0)\n        raise SystemExit(2)\n    await asyncio.create_task(boom())",
     "none": "return None",
     "left running": "asyncio.create_task(asyncio.sleep(30))\n    return None",
     "forgot await": "asyncio.sleep(0.1)\n    return None",

@@ -18,6 +18,7 @@ the first rule broken as ``❌ Not yet: ...``, or ``✅ ...`` when none is.
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextlib
 import ctypes
 import gc
@@ -243,10 +244,57 @@ class Run:
         return f"<Run of {self.name}: {'error' if self.error else 'result'}>"
 
 
+class _Interrupted(BaseException):
+    """A KeyboardInterrupt or SystemExit raised inside a task of the attempt, carried as an ordinary
+    error: asyncio re-raises those two out of the event loop itself, which kills a kernel."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(original)
+        self.original = original
+
+
+class _Guarded(collections.abc.Coroutine):
+    """The learner's coroutine, unchanged but for KeyboardInterrupt/SystemExit (see :class:`_Interrupted`).
+    Everything else (``cr_frame``, ``cr_code``, ``__qualname__``...) is the coroutine's own."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def send(self, value: Any) -> Any:
+        try:
+            return self._inner.send(value)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            raise _Interrupted(exc) from exc
+
+    def throw(self, *exc: Any) -> Any:
+        try:
+            return self._inner.throw(*exc)
+        except (KeyboardInterrupt, SystemExit) as error:
+            raise _Interrupted(error) from error
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __await__(self) -> Any:
+        return self._inner.__await__()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+
 class _Watched(asyncio.Task):
     """A Task that notes whether anyone waits for it (``await``, gather, TaskGroup...)."""
 
     awaited = False
+    inner: Any = None  # the learner's coroutine when it runs inside a _Guarded
+
+    def get_coro(self) -> Any:
+        return self.inner if self.inner is not None else super().get_coro()
 
     def add_done_callback(self, fn: Any, *, context: Any = None) -> None:
         self.awaited = True
@@ -359,7 +407,13 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
     by_learner: set[Any] = set()  # created by a call in the learner's code (not by a library)
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Future:
-        task = previous(loop, coro, **kwargs) if previous is not None else _Watched(coro, loop=loop, **kwargs)
+        if previous is not None:
+            task = previous(loop, coro, **kwargs)
+        else:
+            guarded = asyncio.current_task() in ours and inspect.iscoroutine(coro)
+            task = _Watched(_Guarded(coro) if guarded else coro, loop=loop, **kwargs)
+            if guarded:
+                task.inner = coro
         if asyncio.current_task() in ours:
             created.append(task)
             ours.add(task)
@@ -415,6 +469,11 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
                 out.error = exc
             else:
                 out.rec, out.result, out.error = rec, rec.result, rec.error
+                while isinstance(out.error, BaseExceptionGroup) and len(out.error.exceptions) == 1 \
+                        and isinstance(out.error.exceptions[0], _Interrupted):
+                    out.error = out.error.exceptions[0]
+                if isinstance(out.error, _Interrupted):
+                    out.error = out.error.original
                 if isinstance(out.error, TimeLimit) or guard.fired:
                     out.error, out.timed_out = None, True
                     out.stuck_at = _traceback_where(rec.error) if rec.error else None
@@ -541,7 +600,7 @@ _ADVICE: list[tuple[Callable[[BaseException, str], bool], str]] = [
 def _leaf(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
-    return exc
+    return exc.original if isinstance(exc, _Interrupted) else exc
 
 
 def explain(exc: BaseException, who: str = "your code", advice: Mapping[type, str] | None = None) -> str:
@@ -557,7 +616,7 @@ def explain(exc: BaseException, who: str = "your code", advice: Mapping[type, st
         if isinstance(exc, kind) or isinstance(leaf, kind):
             return f"{message} {words}"
     for test, words in _ADVICE:
-        if test(exc, str(leaf)):
+        if test(leaf, str(leaf)) or test(exc, str(leaf)):
             return f"{message} {words}"
     return message
 
