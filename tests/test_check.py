@@ -1,255 +1,159 @@
-"""The generic exercise checks explain wrong answers in plain words."""
+"""The vocabulary of asynclab.check: run() never raises and never hangs, expect() names the first rule broken."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import math
 import time
-import warnings
 
 import pytest
 
 from asynclab import check
-from asynclab.timeline import Recording, measure
+from verdicts import failed, passed
 
 
-async def pause(i: int) -> int:
-    await asyncio.sleep(0.03)
+async def job(i, delay=0.03):
+    await asyncio.sleep(delay)
     return i
 
 
-async def sequential() -> list[int]:
-    return [await pause(i) for i in range(3)]
+async def together():
+    return list(await asyncio.gather(*(job(i) for i in range(3))))
 
 
-async def concurrent() -> list[int]:
-    return list(await asyncio.gather(*(pause(i) for i in range(3))))
-
-
-async def blocking(i: int) -> int:
-    time.sleep(0.12)
-    return i
-
-
-async def blocked() -> list[int]:
-    return list(await asyncio.gather(*(blocking(i) for i in range(3))))
-
-
-def record(coro) -> Recording:
-    return asyncio.run(measure("answer", coro))
-
-
-def test_equal_right_and_wrong(capsys):
+def test_equal_values_nan_inf_and_types(capsys):
     assert check.equal(3, 3, "total")
     assert capsys.readouterr().out == "✅ total is 3. Correct!\n"
-    assert not check.equal(4, 3, "total", hint="Add the waits.")
-    assert capsys.readouterr().out == "❌ Not yet: total is 4, expected 3. Add the waits.\n"
+    for bad, phrase in [(math.nan, "not a usable number"), (math.inf, "not a usable number"), ("3", "should be a int"),
+                        (..., "still `...`"), (4, "expected 3")]:
+        assert not check.equal(bad, 3, "total")
+        failed(capsys, False, phrase)
 
 
-def test_equal_explains_blanks_coroutines_functions_and_types(capsys):
-    assert not check.equal(..., 3, "delay")
-    assert "still `...`" in capsys.readouterr().out
-
-    coro = pause(1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the check closes the coroutine: no warning
-        assert not check.equal(coro, 1, "result")
-    assert "Put `await` in front" in capsys.readouterr().out
-
-    assert not check.equal(pause, 1, "result")
-    assert "is the function itself" in capsys.readouterr().out
-
-    assert not check.equal("3", 3, "count")
-    assert "should be a int, but it is a str" in capsys.readouterr().out
+@pytest.mark.parametrize("value, phrase", [(math.nan, "NaN"), (-1.0, "negative"), (math.inf, "infinite"),
+                                           ("1.5", "should be a number"), (True, "should be a number"), (..., "`...`")])
+def test_number_refuses_what_is_not_a_duration(value, phrase):
+    assert phrase in check.number(value, "guess")
 
 
-def test_equal_accepts_int_for_float_and_close_floats(capsys):
-    assert check.equal(2, 2.0)
-    assert check.equal(0.1 + 0.2, 0.3)
-    assert not check.equal(True, 1, "flag")
+def test_number_accepts_durations():
+    assert check.number(0, "guess") is None and check.number(1.5, "guess") is None
 
 
-def test_overlapped_passes_for_gather_and_explains_sequential(capsys):
-    assert check.overlapped(record(concurrent()), at_least=3, expected_result=[0, 1, 2])
-    assert capsys.readouterr().out.startswith("✅ 3 waits overlapped")
-    assert not check.overlapped(record(sequential()), at_least=3)
-    assert "ran one after another" in capsys.readouterr().out
+def test_time_limit_stops_a_busy_loop():
+    t0 = time.perf_counter()
+    with pytest.raises(check.TimeLimit):
+        with check.time_limit(0.3):
+            while True:
+                pass
+    assert time.perf_counter() - t0 < 3
 
 
-def test_overlapped_names_the_blocking_call(capsys):
-    assert not check.overlapped(record(blocked()), at_least=3)
-    out = capsys.readouterr().out
-    assert "blocked the event loop" in out and "time.sleep" in out
+def test_time_limit_does_not_fire_after_the_block():
+    with check.time_limit(0.2):
+        pass
+    time.sleep(0.4)  # nothing is raised here
 
 
-def test_overlapped_checks_the_result_and_the_count(capsys):
-    assert not check.overlapped(record(concurrent()), at_least=3, expected_result=[2, 1, 0])
-    assert "expected [2, 1, 0]" in capsys.readouterr().out
-    assert not check.overlapped(record(concurrent()), at_least=5)
-    assert "only 3 piece(s) of work" in capsys.readouterr().out
+def test_earlier_coroutines_never_awaited_do_not_count(capsys, recwarn):
+    async def main():
+        leftover = [job(99)]  # an earlier cell's mistake, in a cycle: destroyed by the next attempt's gc
+        leftover.append(leftover)
+        del leftover
+        run = await check.run(together(), time_limit=2)
+        return check.expect(run, result=[0, 1, 2], overlap=3)
+    passed(capsys, asyncio.run(main()))
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
 
 
-def test_overlapped_explains_a_forgotten_await_and_blank(capsys):
-    coro = measure("x", concurrent())
-    assert not check.overlapped(coro)
-    assert "write `await measure(...)`" in capsys.readouterr().out
-    assert not check.overlapped(...)
-    assert "still `...`" in capsys.readouterr().out
+def test_earlier_tasks_do_not_count(capsys):
+    async def main():
+        earlier = asyncio.create_task(job(1, 0.5))  # started before the attempt, still running after it
+        run = await check.run(together(), time_limit=2)
+        verdict = check.expect(run, result=[0, 1, 2], overlap=3)
+        assert not earlier.cancelled()
+        earlier.cancel()
+        return verdict
+    passed(capsys, asyncio.run(main()))
 
 
-def test_author_mistakes_raise():
-    with pytest.raises(TypeError, match="needs a Recording"):
-        check.overlapped([1, 2, 3])
-    with pytest.raises(ValueError, match="at_least"):
-        check.overlapped(Recording("x"), at_least=0)
-
-
-def test_sequential_and_not_blocking(capsys):
-    assert check.sequential(record(sequential()))
-    assert not check.sequential(record(concurrent()))
-    capsys.readouterr()
-    assert check.not_blocking(record(concurrent()))
-    assert not check.not_blocking(record(blocked()))
-    assert "held the event loop" in capsys.readouterr().out
-
-
-def test_raises(capsys):
-    assert check.raises(lambda: 1 / 0, ZeroDivisionError)
-    assert not check.raises(lambda: None, ZeroDivisionError)
-    assert "finished without raising" in capsys.readouterr().out
-    assert not check.raises(lambda: [][1], ZeroDivisionError)
-    assert "raised IndexError" in capsys.readouterr().out
-
-
-def test_verdict_is_silent_in_ipython():
-    verdict = check.report(True, "good", "bad")
-    assert verdict and verdict._ipython_display_() is None
-
-
-def test_attempt_keeps_the_error_and_cancels_what_was_left_running():
-    async def forever():
-        await asyncio.sleep(10)
-
-    async def sloppy():
-        asyncio.get_running_loop().create_task(forever())  # lost on purpose
-        await asyncio.sleep(0.01)
-        raise ValueError("learner's bug")
+def test_run_cancels_everything_after_the_time_limit_and_names_the_line(capsys):
+    async def stuck():
+        asyncio.create_task(asyncio.sleep(30))
+        await asyncio.sleep(30)
 
     async def main():
-        rec = await check.attempt("sloppy", sloppy())
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        return rec, others
-
-    rec, others = asyncio.run(main())
-    assert isinstance(rec.error, ValueError)
-    assert len(rec.unfinished) == 1 and all(t.cancelled() for t in rec.pending)
-    assert others == []
+        run = await check.run(stuck(), time_limit=0.3)
+        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return check.expect(run), left
+    verdict, left = asyncio.run(main())
+    failed(capsys, verdict, "still running after 0.3 s", "line 3 of stuck", "await asyncio.sleep(30)")
+    assert left == []
 
 
-def test_attempt_cancels_a_future_returned_unawaited():
-    async def returns_task():
-        return asyncio.get_running_loop().create_task(asyncio.sleep(10))
-
-    rec = asyncio.run(check.attempt("future", returns_task()))
-    assert rec.error is None and rec.result.cancelled()
-
-
-def test_attempt_with_grace_does_not_wait_forever_for_a_stubborn_task():
-    async def stubborn():
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            await asyncio.sleep(0.5)  # ignores the cancellation for a while
-
-    async def leaves_it():
-        asyncio.get_running_loop().create_task(stubborn())
-        await asyncio.sleep(0.01)
+def test_a_thread_that_cannot_be_cancelled_is_named(capsys):
+    async def in_thread():
+        await asyncio.to_thread(time.sleep, 1)
 
     async def main():
-        rec = await check.attempt("stubborn", leaves_it(), grace=0.05)
-        still = [t for t in rec.pending if not t.done()]
-        await asyncio.gather(*rec.pending)
-        return rec, still
-
-    rec, still = asyncio.run(main())
-    assert rec.unfinished and len(still) == 1
+        return check.expect(await check.run(in_thread(), time_limit=0.2))
+    failed(capsys, asyncio.run(main()), "A thread cannot be cancelled", "to_thread")
 
 
-# -- the usual async mistakes, run through check.attempt -------------------------
-async def make(item: str) -> str:
-    await asyncio.sleep(0.03)
-    return item
+def test_a_function_and_a_result_and_a_recording_get_sentences(capsys):
+    async def main():
+        out = [check.expect(await check.run(together)), check.expect(await check.run(None)),
+               check.expect(await check.run([1]))]
+        run = await check.run(together(), time_limit=2)
+        out.append(check.expect(await check.run(run.rec)))
+        out.append(check.expect(run.rec))
+        return out
+    verdicts = asyncio.run(main())
+    lines = capsys.readouterr().out.splitlines()
+    assert not any(verdicts) and len(lines) == 5
+    assert "call it" in lines[0] and "take the `await` away" in lines[1] and "recording" in lines[3]
 
 
-def attempt(coro) -> Recording:
-    return asyncio.run(check.attempt("answer", coro))
+def test_a_forgotten_await_before_check_run_is_explained_without_warning(capsys, recwarn):
+    async def main():
+        return check.expect(check.run(together()))
+    verdict = asyncio.run(main())
+    gc.collect()
+    failed(capsys, verdict, "put `await` in front of check.run")
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
 
 
-def test_gather_without_await_is_explained_not_raised(capsys):
-    async def answer():
-        a, b = asyncio.gather(make("a"), make("b"))  # noqa: the mistake
-        return [a, b]
+def test_cancelled_error_raised_by_the_code_is_explained(capsys):
+    async def cancels():
+        raise asyncio.CancelledError
 
-    assert not check.overlapped(attempt(answer()), at_least=2)
-    out = capsys.readouterr().out
-    assert "stopped with RuntimeError" in out and "put `await` in front" in out
-
-
-def test_returning_gather_unawaited_says_await(capsys):
-    async def answer():
-        return asyncio.gather(make("a"), make("b"))
-
-    assert not check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
-    assert "something was not awaited" in capsys.readouterr().out
+    async def main():
+        return check.expect(await check.run(cancels(), time_limit=1))
+    failed(capsys, asyncio.run(main()), "CancelledError")
 
 
-def test_a_coroutine_in_the_result_says_await(capsys):
-    async def answer():
-        return [make("a"), await make("b")]
+def test_blank_in_a_helper_is_found_before_running(capsys):
+    async def helper():
+        return ...
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert not check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
-    out = capsys.readouterr().out
-    assert "never awaited" in out or "a coroutine object" in out
+    async def main_():
+        return await helper()
 
-
-def test_sleep_never_awaited_is_named_and_not_warned(capsys):
-    async def job(item):
-        asyncio.sleep(0.03)  # the mistake: no await
-        return item
-
-    async def answer():
-        return list(await asyncio.gather(job("a"), job("b")))
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # nothing may reach the learner as a warning
-        assert not check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
-    assert "sleep(...) was called but never awaited" in capsys.readouterr().out
+    async def main():
+        return check.expect(await check.run(main_(), time_limit=1))
+    failed(capsys, asyncio.run(main()), "still returns `...`")
 
 
-def test_tasks_left_running_are_reported_and_cancelled(capsys):
-    async def answer():
-        return [asyncio.create_task(make(x)) for x in "ab"] and []
+def test_rules_dict_and_keywords_combine(capsys):
+    rules = dict(overlap=3, done="all good")
 
-    rec = attempt(answer())
-    assert not check.overlapped(rec, at_least=2)
-    assert "2 task(s) were still running" in capsys.readouterr().out
-    assert all(t.cancelled() for t in rec.pending)
+    async def main():
+        return check.expect(await check.run(together(), time_limit=2), rules, result=[0, 1, 2])
+    assert passed(capsys, asyncio.run(main())) == "✅ all good"
 
 
-def test_a_job_that_never_waits_is_named(capsys):
-    async def quick(item):
-        return item
-
-    async def answer():
-        return list(await asyncio.gather(quick("a"), quick("b")))
-
-    assert not check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
-    assert "never waited at an `await`" in capsys.readouterr().out
-
-
-def test_the_right_answer_still_passes_through_attempt(capsys):
-    async def answer():
-        return list(await asyncio.gather(make("a"), make("b")))
-
-    assert check.overlapped(attempt(answer()), at_least=2, expected_result=["a", "b"])
+def test_verdict_shows_nothing_but_is_truthy(capsys):
+    verdict = check.report(True, "fine", "")
+    assert capsys.readouterr().out == "✅ fine\n"
+    assert verdict and repr(verdict).startswith("Verdict(True")

@@ -150,11 +150,10 @@ def test_measure_reports_like_plain_await(kernel, exc):
 
 
 @pytest.mark.parametrize("exc", ["KeyboardInterrupt", "SystemExit(3)"])
-def test_check_attempt_does_not_kill_kernel(kernel, exc):
+def test_check_run_does_not_kill_kernel(kernel, exc):
     setup(kernel, SETUP.format(exc=exc) + "\nfrom asynclab import check\n")
-    if not kernel.run("print(hasattr(check, 'attempt'))")["stdout"].startswith("True"):
-        pytest.skip("this asynclab has no check.attempt")
-    reply = kernel.run('rec = await check.attempt("x", main())\nprint("error", type(rec.error).__name__)')
+    reply = kernel.run('run = await check.run(main(), time_limit=2)\nprint("error", type(run.error).__name__)')
     assert reply["status"] not in ("kernel died", "no answer", "no reply"), (
-        f"check.attempt() of a coroutine raising {exc}: {reply}")
-    assert_kernel_fine(kernel, f"check.attempt() of a coroutine raising {exc}")
+        f"check.run() of a coroutine raising {exc}: {reply}")
+    assert reply["stdout"].startswith("error " + exc.split("(")[0]), reply
+    assert_kernel_fine(kernel, f"check.run() of a coroutine raising {exc}")

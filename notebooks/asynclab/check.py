@@ -1,40 +1,45 @@
 """Exercise checks that explain a wrong answer in plain words.
 
-Every check prints one line that starts with ``✅`` (right) or ``❌ Not yet:``
-followed by what is wrong, and returns ``True`` or ``False``.  A learner's
-wrong answer never produces a traceback; only a mistake by the *notebook
-author* (calling a check with the wrong kind of argument) raises.
+Two words for code, one for values::
 
-Typical use in an exercise cell::
+    run = await check.run(download_all(FILES), time_limit=2)   # never raises, never hangs
+    check.expect(run, result=[...], overlap=3)                 # the exercise's rules, as data
+    check.equal(prediction, 1.0, "predicted_sequential")       # a value the learner wrote
 
-    rec = await measure("my answer", my_main())
-    check.overlapped(rec, at_least=3)
+:func:`run` runs the learner's coroutine (or calls a coroutine function with
+the arguments given) under :func:`asynclab.measure`, with a time limit, and
+keeps everything a check needs in a :class:`Run`.  :func:`expect` applies the
+rules every exercise shares (it finished, it raised nothing, nothing was left
+un-awaited or running, nothing blocked the loop), then the exercise's own
+(``result``, ``overlap``, ``sequential``, ``waited``, ``rules``), and prints
+the first rule broken as ``❌ Not yet: ...``, or ``✅ ...`` when none is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections.abc
+import contextlib
+import ctypes
 import gc
 import inspect
+import linecache
+import math
+import os
 import re
+import sys
+import sysconfig
+import threading
+import types
 import warnings
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
-from .timeline import BLOCKING_THRESHOLD, Recording, Span, measure, seconds
+from .recording import BLOCKING_THRESHOLD, SYNC_REASONS, Recording, Span, seconds
+from .recorder import measure
 
-__all__ = [
-    "Verdict",
-    "attempt",
-    "diagnose",
-    "blank",
-    "equal",
-    "is_blank",
-    "not_blocking",
-    "overlapped",
-    "raises",
-    "report",
-    "sequential",
-]
+__all__ = ["Run", "Verdict", "blank", "equal", "expect", "explain", "not_blocking", "number",
+           "report", "run", "time_limit", "where"]
 
 #: Put this (or ``...``) where the learner must write something.
 blank = ...
@@ -56,7 +61,7 @@ class Verdict:
         return f"Verdict({self.ok}, {self.message!r})"
 
     def _ipython_display_(self) -> None:  # the printed line is enough
-        pass
+        return None
 
 
 def report(ok: bool, good: str, bad: str) -> Verdict:
@@ -66,233 +71,751 @@ def report(ok: bool, good: str, bad: str) -> Verdict:
     return Verdict(ok, message)
 
 
-def is_blank(value: Any) -> bool:
-    """True for the placeholders a learner has not replaced yet."""
-    return value is ...
+# --------------------------------------------------------------------------
+# Whose code is it?  (the learner's: a notebook cell or their own file)
+# --------------------------------------------------------------------------
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__)) + os.sep
+_LIBRARY_DIRS = tuple({os.path.realpath(p) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                       if (p := sysconfig.get_paths().get(key))})
 
 
-def _close_quietly(coro: Any) -> None:
-    """Close an unawaited coroutine and the coroutines it was given as arguments,
-    so the learner sees our explanation instead of "never awaited" warnings."""
-    frame = getattr(coro, "cr_frame", None)
-    if frame is not None:
-        for value in list(frame.f_locals.values()):
-            if inspect.iscoroutine(value) and value is not coro:
-                value.close()
-    coro.close()
+def learners(filename: str) -> bool:
+    """True for code the learner wrote (a cell, a script), not Python's, a library's or the course's."""
+    if filename.startswith("<"):
+        return not filename.startswith("<frozen")
+    real = os.path.realpath(filename)
+    return not real.startswith(_LIBRARY_DIRS) and not real.startswith(_PACKAGE_DIR)
 
 
-def _blank_message(name: str) -> str:
-    return f"`{name}` is still `...`. Replace the `...` with your answer and run the cell again."
+def _line(filename: str, lineno: int) -> str:
+    return linecache.getline(filename, lineno).strip()
 
 
-def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = "") -> Verdict:
-    """Check a value.  Explains blanks, unawaited coroutines and wrong types."""
-    if actual is ...:
-        return report(False, "", _blank_message(name))
-    if inspect.iscoroutine(actual):
-        _close_quietly(actual)  # silence "never awaited": the message below says it
-        return report(False, "", f"{name} is a coroutine object, not its result. Put `await` in front of the call.")
-    if inspect.iscoroutinefunction(actual):
-        return report(False, "", f"{name} is the function itself. Call it (with parentheses) and await the result.")
-    if isinstance(actual, asyncio.Task):
-        return report(False, "", f"{name} is a Task. `await` it (or call `.result()` once it is done) to get its value.")
-    if type(actual) is not type(expected) and not (
-        isinstance(actual, (int, float)) and isinstance(expected, (int, float)) and not isinstance(actual, bool)
-    ):
-        return report(False, "", f"{name} should be a {type(expected).__name__}, "
-                                 f"but it is a {type(actual).__name__}: {actual!r}. {hint}".strip())
-    if isinstance(expected, float):
-        ok = abs(actual - expected) <= 1e-9 + 1e-6 * abs(expected)
-    else:
-        ok = actual == expected
-    return report(ok, f"{name} is {expected!r}. Correct!",
-                  f"{name} is {actual!r}, expected {expected!r}. {hint}".strip())
+def where(name: str, filename: str, lineno: int, first: int | None = None) -> str:
+    """``"line 3 of fetch: `time.sleep(0.3)`"`` (line counted from the function's first line)."""
+    text = _line(filename, lineno)
+    n = lineno - first + 1 if first else lineno
+    return f"line {n} of {name}" + (f": `{text}`" if text else "")
 
 
-async def attempt(title: str, coro: Any, *, grace: float | None = None) -> Recording:
-    """Run and record a learner's coroutine for a check, without ever raising.
+def _frame_where(frame: Any, lineno: int | None = None) -> str:
+    code = frame.f_code
+    return where(code.co_name, code.co_filename, lineno or frame.f_lineno, code.co_firstlineno)
 
-    The learner's exception (if any) is kept in ``rec.error``; coroutines it
-    created but never awaited are named in ``rec.never_awaited`` (instead of a
-    RuntimeWarning on stderr); tasks the code
-    started and left running (``rec.pending``), and a Future it returned
-    without awaiting it, are cancelled and awaited, so nothing outlives the
-    cell.  How many were left running is in ``rec.unfinished``.  With
-    ``grace`` (seconds), a task that ignores its cancellation is waited for
-    at most that long, so such a task cannot hang the check.
+
+def _traceback_where(exc: BaseException) -> str | None:
+    last = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if learners(tb.tb_frame.f_code.co_filename):
+            last = (tb.tb_frame, tb.tb_lineno)
+        tb = tb.tb_next
+    return _frame_where(*last) if last else None
+
+
+def _name_of(work: Any) -> str:
+    name = getattr(work, "__qualname__", None) or getattr(work, "__name__", None) or "your code"
+    return name.rsplit(".", 1)[-1]
+
+
+def _has_ellipsis(code: types.CodeType, depth: int = 0) -> bool:
+    return depth < 4 and any(c is Ellipsis or (isinstance(c, types.CodeType) and _has_ellipsis(c, depth + 1))
+                             for c in code.co_consts)
+
+
+def blank_in(func: Any, globals_: Mapping[str, Any] | None = None) -> str | None:
+    """The name of the learner's function (or one it calls by name) that still holds a ``...``."""
+    code = getattr(func, "cr_code", None) or getattr(func, "__code__", None)
+    if code is None or not learners(code.co_filename):
+        return None
+    if _has_ellipsis(code):
+        return code.co_name
+    scope = globals_ if globals_ is not None else getattr(func, "__globals__", None)
+    if scope is None and getattr(func, "cr_frame", None) is not None:
+        scope = func.cr_frame.f_globals
+    names = list(code.co_names) + [n for c in code.co_consts if isinstance(c, types.CodeType) for n in c.co_names]
+    for name in names:
+        inner = getattr((scope or {}).get(name), "__code__", None)
+        if inner is not None and learners(inner.co_filename) and _has_ellipsis(inner):
+            return name
+    return None
+
+
+def close(value: Any) -> bool:
+    """Close coroutines in ``value`` (and the coroutines they were given), cancel
+    unfinished Futures in it, so none of them warns later.  True if there was one."""
+    items = list(value.values()) if isinstance(value, dict) else list(value) \
+        if isinstance(value, (list, tuple, set)) else [value]
+    found = False
+    for item in items:
+        if inspect.iscoroutine(item):
+            frame = item.cr_frame
+            for inner in list(frame.f_locals.values()) if frame is not None else ():
+                if inspect.iscoroutine(inner) and inner is not item:
+                    inner.close()
+            item.close()
+            found = True
+        elif isinstance(item, asyncio.Future):
+            if not item.done():
+                item.cancel()
+            found = True
+    return found
+
+
+# --------------------------------------------------------------------------
+# A time limit that also stops code that never awaits
+# --------------------------------------------------------------------------
+class TimeLimit(BaseException):
+    """Raised inside code that held the loop past its time limit (not an
+    Exception, so `except Exception:` in the learner's code does not swallow it)."""
+
+
+class _Watchdog:
+    """``with time_limit(3):`` stops the code in the block if it runs, without
+    ever pausing, 3 s after the block began (``while True: pass``).
+
+    A watchdog thread raises :class:`TimeLimit` in this thread; ``fired`` says
+    whether it did.  (A call that sleeps in C, like ``time.sleep(100)``, is
+    stopped only when it returns.)
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
-        rec = await measure(title, coro, raise_errors=False)
-        gc.collect()  # an unawaited coroutine warns when it is destroyed: now
-    for warning in caught:
-        found = _NEVER_AWAITED.search(str(warning.message))
-        if found:
-            rec.never_awaited.append(found.group(1))
-        else:  # not ours to explain: let it through
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    leftovers: list[Any] = list(rec.pending)
-    if isinstance(rec.result, asyncio.Future) and not rec.result.done():
-        leftovers.append(rec.result)
-    for future in leftovers:
-        future.cancel()
-    if leftovers and grace is None:
-        await asyncio.gather(*leftovers, return_exceptions=True)
-    elif leftovers:
-        done, _ = await asyncio.wait(leftovers, timeout=grace)
-        for future in done:  # retrieve errors raised while cancelling, so asyncio does not log them
-            if not future.cancelled():
-                future.exception()
-    return rec
+
+    def __init__(self, limit: float) -> None:
+        self.limit, self.fired, self._done = limit, False, threading.Event()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> "_Watchdog":
+        target = threading.get_ident()
+
+        def watch() -> None:
+            if not self._done.wait(self.limit):
+                with self._lock:
+                    if not self._done.is_set():
+                        self.fired = True
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(TimeLimit))
+
+        threading.Thread(target=watch, name="asynclab-time-limit", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._done.set()
+
+    def __exit__(self, *exc: Any) -> bool:
+        self.stop()
+        return False
+
+
+# --------------------------------------------------------------------------
+# Running an attempt
+# --------------------------------------------------------------------------
+@dataclass
+class Run:
+    """What happened when the learner's code ran (see :func:`run`)."""
+
+    name: str = "your code"
+    rec: Recording | None = None
+    result: Any = None
+    error: BaseException | None = None
+    problem: str | None = None          # the check was handed the wrong kind of thing
+    time_limit: float = 0.0
+    timed_out: bool = False
+    stuck_at: str | None = None         # where the code was waiting when the time ran out
+    threads: list[str] = field(default_factory=list)     # threads that could not be stopped
+    stubborn: list[str] = field(default_factory=list)    # tasks that ignored cancellation
+    never_awaited: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)        # tasks still running at the return
+    unawaited: list[str] = field(default_factory=list)   # tasks that finished, awaited by nobody
+    returned_awaitable: str | None = None                # "a coroutine" / "a Future" / "Tasks" in the result
+    extra: dict[str, Any] = field(default_factory=dict)  # what an exercise's own probe found
+
+    def show(self, **kwargs: Any) -> None:
+        """Draw the run's timeline (nothing when it did not get that far)."""
+        if self.rec is not None and self.rec.spans:
+            from .timeline import show
+
+            show(self.rec, **kwargs)
+
+    @property
+    def requests(self) -> Any:
+        """Every aiohttp request the code made (a :class:`~asynclab.downloads.RequestLog`), or None."""
+        return self.extra.get("requests")
+
+    def __repr__(self) -> str:
+        return f"<Run of {self.name}: {'error' if self.error else 'result'}>"
+
+
+class _Interrupted(BaseException):
+    """A KeyboardInterrupt or SystemExit raised inside a task of the attempt, carried as an ordinary
+    error: asyncio re-raises those two out of the event loop itself, which kills a kernel."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(original)
+        self.original = original
+
+
+class _Guarded(collections.abc.Coroutine):
+    """The learner's coroutine, unchanged but for KeyboardInterrupt/SystemExit (see :class:`_Interrupted`).
+    Everything else (``cr_frame``, ``cr_code``, ``__qualname__``...) is the coroutine's own."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def send(self, value: Any) -> Any:
+        try:
+            return self._inner.send(value)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            raise _Interrupted(exc) from exc
+
+    def throw(self, *exc: Any) -> Any:
+        try:
+            return self._inner.throw(*exc)
+        except (KeyboardInterrupt, SystemExit) as error:
+            raise _Interrupted(error) from error
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __await__(self) -> Any:
+        return self._inner.__await__()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+
+class _Watched(asyncio.Task):
+    """A Task that notes whether anyone waits for it (``await``, gather, TaskGroup...)."""
+
+    awaited = False
+    inner: Any = None  # the learner's coroutine when it runs inside a _Guarded
+
+    def get_coro(self) -> Any:
+        return self.inner if self.inner is not None else super().get_coro()
+
+    def add_done_callback(self, fn: Any, *, context: Any = None) -> None:
+        self.awaited = True
+        super().add_done_callback(fn, context=context)
+
+    def __await__(self) -> Any:
+        self.awaited = True
+        return (yield from super().__await__())
+
+    __iter__ = __await__
+
+    def result(self) -> Any:
+        self.awaited = True
+        return super().result()
+
+    def exception(self) -> Any:
+        self.awaited = True
+        return super().exception()
 
 
 _NEVER_AWAITED = re.compile(r"coroutine '([^']+)' was never awaited")
+_ORIGIN = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
-def _unawaited_inside(value: Any) -> str | None:
-    """'a coroutine' / 'an unfinished Task' if ``value`` (or an item of it) is one."""
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
+def _chain(task: Any) -> list[Any]:
+    """The frames of a pending task's coroutine and of every coroutine it is awaiting."""
+    frames, coro = [], task.get_coro() if isinstance(task, asyncio.Task) else None
+    for _ in range(100):
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(frame)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return frames
+
+
+def _stack_where(task: Any) -> tuple[str | None, bool]:
+    """Where a pending task's learner code is waiting, and whether that is a thread."""
+    frames = [f for f in _chain(task) if learners(f.f_code.co_filename)]
+    if not frames:
+        return None, False
+    text = _frame_where(frames[-1])
+    return text, ("to_thread" in text or "run_in_executor" in text)
+
+
+def _wrong_kind(work: Any, call: str) -> str | None:
+    if work is ...:
+        return f"`{call.split('(')[0]}` is still `...`. Write your answer and run the cell again."
+    if isinstance(work, Recording):
+        return f"this is a recording, not your code: pass the call itself, check.run({call})."
+    if isinstance(work, Run):
+        return f"this is already a finished run: pass the call itself, check.run({call})."
+    if isinstance(work, asyncio.Future):
+        return f"this is a Task or Future: pass the coroutine, check.run({call}) without create_task or await."
+    if inspect.isawaitable(work) or inspect.iscoroutinefunction(work):
+        return None
+    if callable(work):
+        return (f"{_name_of(work)} is a plain function (`def`): the exercise needs `async def` "
+                "so that it can await.")
+    shown = repr(work)
+    shown = shown if len(shown) < 60 else shown[:57] + "..."
+    return (f"check.run needs your coroutine, such as {call} (called, not awaited), but got "
+            f"{type(work).__name__} {shown}. If you wrote `await` in front of it, take the `await` away.")
+
+
+async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None = None,
+              call: str | None = None, setup: Callable[[Run], Any] | None = None) -> Run:
+    """Run the learner's ``work`` and note everything a check needs.  Never raises, never hangs.
+
+    ``work`` is a coroutine (``main()``), or a coroutine function called here
+    with ``args``.  It runs under :func:`~asynclab.measure` in a task of its
+    own; after ``time_limit`` seconds it is cancelled (and if it holds the loop
+    without awaiting, stopped by :class:`time_limit`).  Every task it started
+    that is still running at the end is cancelled, and its errors retrieved, so
+    nothing outlives the cell.  Coroutines it created and never awaited are
+    named in ``never_awaited`` (warnings of earlier cells are flushed first and
+    never counted); tasks still running when it returned are in ``lost``,
+    finished tasks that nobody awaited in ``unawaited``.
+    """
+    name = _name_of(work)
+    out = Run(name=name, time_limit=time_limit)
+    label = call or f"{name}(...)"
+    problem = _wrong_kind(work, label)
+    if problem is None and inspect.iscoroutinefunction(work):
+        if not args:
+            problem = f"this is the function {name} itself: call it, check.run({label})."
+        else:
+            try:
+                work = work(*args)
+            except BaseException as exc:  # a wrong signature, a KeyboardInterrupt...
+                out.error = exc
+                return out
+    if problem is None and not inspect.isawaitable(work):
+        problem = _wrong_kind(work, label)
+    if problem is None:
+        missing = blank_in(work)
+        if missing:
+            problem = f"`{missing}` still has a `...` blank. Replace each `...` with your answer and run the cell again."
+    if problem is not None:
+        close(work)
+        out.problem = problem
+        return out
+    with warnings.catch_warnings(record=True):  # coroutines of earlier cells: not this attempt's, not shown
+        warnings.simplefilter("always", RuntimeWarning)
+        gc.collect()
+    loop = asyncio.get_running_loop()
+    previous = loop.get_task_factory()
+    created: list[asyncio.Future] = []
+    ours: set[Any] = set()
+    by_learner: set[Any] = set()  # created by a call in the learner's code (not by a library)
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Future:
+        if previous is not None:
+            task = previous(loop, coro, **kwargs)
+        else:
+            guarded = asyncio.current_task() in ours and inspect.iscoroutine(coro)
+            task = _Watched(_Guarded(coro) if guarded else coro, loop=loop, **kwargs)
+            if guarded:
+                task.inner = coro
+        if asyncio.current_task() in ours:
+            created.append(task)
+            ours.add(task)
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename.startswith(_ASYNCIO_DIRS):
+                frame = frame.f_back
+            if frame is not None and learners(frame.f_code.co_filename):
+                by_learner.add(task)
+        return task
+
+    depth = sys.get_coroutine_origin_tracking_depth()
+    watching = contextlib.nullcontext(None)
+    if "aiohttp" in sys.modules:
+        from .downloads import watch_requests
+
+        watching = watch_requests()
+    with warnings.catch_warnings(record=True) as caught, watching as log:
+        if log is not None:
+            out.extra["requests"] = log
+        warnings.simplefilter("always", RuntimeWarning)
+        sys.set_coroutine_origin_tracking_depth(max(depth, 12))
+        loop.set_task_factory(factory)
+        try:
+            measuring = asyncio.ensure_future(measure(title or f"your {name}", work, raise_errors=False))
+            ours.add(measuring)
+            if setup is not None:
+                setup(out)
+            with _Watchdog(time_limit + 1.0) as guard:
+                done, _ = await asyncio.wait({measuring}, timeout=time_limit)
+                guard.stop()
+        finally:
+            if loop.get_task_factory() is factory or getattr(loop.get_task_factory(), "__asynclab_wraps__", None) is factory:
+                loop.set_task_factory(previous)
+            sys.set_coroutine_origin_tracking_depth(depth)
+        if not done:
+            out.timed_out = True
+            out.stuck_at, in_thread = _stack_where(measuring)
+            for task in created:
+                if not task.done():
+                    text, thread = _stack_where(task)
+                    out.stuck_at = out.stuck_at or text
+                    in_thread = in_thread or thread
+                    if thread and text:
+                        out.threads.append(text)
+            if in_thread and out.stuck_at and out.stuck_at not in out.threads:
+                out.threads.insert(0, out.stuck_at)
+        elif measuring.cancelled():
+            out.error = asyncio.CancelledError()
+        else:
+            try:
+                rec = measuring.result()
+            except BaseException as exc:  # measure() refused the awaitable, or our limit fired
+                out.error = exc
+            else:
+                out.rec, out.result, out.error = rec, rec.result, rec.error
+                while isinstance(out.error, BaseExceptionGroup) and len(out.error.exceptions) == 1 \
+                        and isinstance(out.error.exceptions[0], _Interrupted):
+                    out.error = out.error.exceptions[0]
+                if isinstance(out.error, _Interrupted):
+                    out.error = out.error.original
+                if isinstance(out.error, TimeLimit) or guard.fired:
+                    out.error, out.timed_out = None, True
+                    out.stuck_at = _traceback_where(rec.error) if rec.error else None
+                lanes = {info.task_name: lane for lane, info in rec.info.items()}
+                for task in created:
+                    if task not in by_learner:
+                        continue
+                    coro = task.get_coro() if isinstance(task, asyncio.Task) else None
+                    label = lanes.get(task.get_name(), f"{getattr(coro, '__qualname__', 'a task')}(...)")
+                    if not task.done():
+                        out.lost.append(label)
+                    elif not getattr(task, "awaited", True) and not task.cancelled():
+                        out.unawaited.append(label)
+                out.returned_awaitable = _awaitable_in(out.result)
+        # stop everything the attempt started
+        leftovers = [t for t in [measuring, *created] if not t.done()]
+        for _ in range(5):
+            if not leftovers:
+                break
+            for task in leftovers:
+                task.cancel()
+            await asyncio.wait(leftovers, timeout=0.4)
+            leftovers = [t for t in leftovers if not t.done()]
+        out.stubborn = [_stack_where(t)[0] or getattr(t.get_coro(), "__qualname__", "a task") for t in leftovers]
+        for task in created + [measuring]:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: asyncio does not log it
+        if out.rec is not None:
+            out.rec.refresh()
+        if out.error is not None:
+            _close_unstarted(out.error)
+        created.clear()
+        ours.clear()
+        by_learner.clear()
+        del measuring, work
+        gc.collect()  # a coroutine never awaited warns when it is destroyed: now
+    for w in caught:
+        found = _NEVER_AWAITED.search(str(w.message))
+        if found:
+            origins = [m for m in _ORIGIN.finditer(str(w.message)) if learners(m.group(1))]
+            if origins:  # made by this attempt, in the learner's code
+                f, n, func = origins[-1].groups()
+                text = _line(f, int(n))
+                called = found.group(1).rsplit(".", 1)[-1]
+                out.never_awaited.append(f"{called}(...), called in {func}" + (f" at `{text}`," if text else ","))
+        elif learners(w.filename) and not issubclass(w.category, RuntimeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return out
+
+
+#: ``with check.time_limit(3): ...`` stops synchronous code that runs too long.
+time_limit = _Watchdog
+
+
+# frames between a create_task() call and the task factory: asyncio's, the recorder's wrapper, ours
+_ASYNCIO_DIRS = (os.path.dirname(asyncio.__file__) + os.sep, os.path.join(_PACKAGE_DIR, "recorder.py"),
+                 os.path.join(_PACKAGE_DIR, "check.py"))
+
+
+def _close_unstarted(exc: BaseException) -> None:
+    """Close coroutines that never started, held by the frames of an exception's traceback
+    (``gather([coro, ...])`` raises with the list still in a local), so they do not warn later."""
+    tb = exc.__traceback__
+    while tb is not None:
+        for value in list(tb.tb_frame.f_locals.values()):
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if inspect.iscoroutine(item) and inspect.getcoroutinestate(item) == inspect.CORO_CREATED:
+                    item.close()
+        tb = tb.tb_next
+
+
+def _awaitable_in(value: Any) -> str | None:
+    items = list(value.values()) if isinstance(value, dict) else list(value) \
+        if isinstance(value, (list, tuple)) else [value]
+    kinds = []
     for item in items:
         if inspect.iscoroutine(item):
-            _close_quietly(item)
-            return "a coroutine object"
-        if isinstance(item, asyncio.Future):
-            return "a Task or Future" if item.done() else "an unfinished Task or Future"
+            kinds.append(f"the coroutine object {item.__qualname__.rsplit('.', 1)[-1]}(...)")
+        elif isinstance(item, asyncio.Task):
+            kinds.append("a Task")
+        elif isinstance(item, asyncio.Future):
+            kinds.append("a Future (such as asyncio.gather(...))")
+    if kinds:
+        close(value)
+        return kinds[0]
     return None
 
 
-def _error_advice(exc: BaseException) -> str:
-    text = str(exc)
-    if "await wasn't used with future" in text:
-        return " That happens when a Future such as asyncio.gather(...) is used without `await`: put `await` in front."
-    if "can't be used in 'await' expression" in text:
-        return " Only awaitables (coroutines, Tasks, Futures) can follow `await`; time.sleep(...) is not one."
-    if isinstance(exc, TypeError) and "coroutine" in text:
-        return " A coroutine was used as if it were its result: put `await` in front of the call."
-    return ""
+# --------------------------------------------------------------------------
+# Explaining
+# --------------------------------------------------------------------------
+_ADVICE: list[tuple[Callable[[BaseException, str], bool], str]] = [
+    (lambda e, t: isinstance(e, KeyboardInterrupt),
+     "The check caught it, so the kernel is fine; take the `raise` (or what raised it) away."),
+    (lambda e, t: isinstance(e, SystemExit),
+     "sys.exit() (or `raise SystemExit`) ends a script; in a notebook it only stops your code. Take it away."),
+    (lambda e, t: isinstance(e, asyncio.CancelledError),
+     "Your code was cancelled (or raised CancelledError itself): let it finish normally."),
+    (lambda e, t: isinstance(e, GeneratorExit),
+     "GeneratorExit is what Python raises to close a coroutine; do not raise it yourself."),
+    (lambda e, t: "ellipsis" in t or "do not inherit from BaseException" in t,
+     "A `...` blank is still in the code: fill it in."),
+    (lambda e, t: "can't be used in 'await' expression" in t or "can't be awaited" in t,
+     "Only awaitables (coroutines, Tasks, Futures) can follow `await`; a plain call such as "
+     "time.sleep(...) returns None, which is not one."),
+    (lambda e, t: "await wasn't used with future" in t,
+     "A Future such as asyncio.gather(...) was used without `await`: put `await` in front."),
+    (lambda e, t: "unhashable type: 'list'" in t,
+     "asyncio.gather() takes each awaitable as its own argument: unpack the list with a star, gather(*coros)."),
+    (lambda e, t: "awaitable is required" in t or "a coroutine was expected" in t,
+     "asyncio needs a coroutine here, such as job(x) called without `await`, not its result."),
+    (lambda e, t: isinstance(e, TypeError) and "not callable" in t,
+     "Pass the function and its arguments separately, e.g. asyncio.to_thread(read_url, url), "
+     "not asyncio.to_thread(read_url(url)), which calls it at once."),
+    (lambda e, t: isinstance(e, TypeError) and "'coroutine'" in t,
+     "A coroutine object was used as if it were its result: put `await` in front of the call."),
+    (lambda e, t: isinstance(e, TimeoutError),
+     "A timeout fired and nothing caught it, so every result was lost. Catch TimeoutError where you give up."),
+    (lambda e, t: isinstance(e, BaseExceptionGroup),
+     "One task failed, so the TaskGroup cancelled the other tasks and raised the errors together."),
+]
 
 
-def diagnose(rec: Recording, expected_result: Any = ...) -> str | None:
-    """Plain words for what went wrong before timing even matters, or None.
+def _leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc.original if isinstance(exc, _Interrupted) else exc
 
-    Covers, in this order: an exception, coroutines never awaited, a result
-    that still holds coroutines or Tasks, tasks left running, a wrong result.
-    """
-    if rec.error is not None:
-        return (f"your code stopped with {type(rec.error).__name__}: {rec.error}."
-                + _error_advice(rec.error))
-    if rec.never_awaited:
-        names = sorted(set(rec.never_awaited))
-        return (f"{', '.join(n + '(...)' for n in names)} was called but never awaited, so it never ran. "
+
+def explain(exc: BaseException, who: str = "your code", advice: Mapping[type, str] | None = None) -> str:
+    """Plain words for an exception the learner's code raised, with their line."""
+    leaf = _leaf(exc)
+    text = f"{type(leaf).__name__}: {leaf}" if str(leaf) else type(leaf).__name__
+    if leaf is not exc:
+        text = f"an ExceptionGroup from a TaskGroup ({text}"
+        text += f" and {len(exc.exceptions) - 1} more)" if len(exc.exceptions) > 1 else ")"
+    at = _traceback_where(leaf) or _traceback_where(exc)
+    message = f"{who} raised {text}" + (f", at {at}" if at else "") + "."
+    for kind, words in (advice or {}).items():
+        if isinstance(exc, kind) or isinstance(leaf, kind):
+            return f"{message} {words}"
+    for test, words in _ADVICE:
+        if test(leaf, str(leaf)) or test(exc, str(leaf)):
+            return f"{message} {words}"
+    return message
+
+
+def _blocked_words(span: Span) -> str:
+    found = re.match(r"(\S+), line (\d+): (.*)", span.where or "")
+    place = f"line {found[2]} of {found[1]}, `{found[3]}`," if found else f"{span.label}"
+    return (f"{place} held the event loop for {seconds(span.duration)} without awaiting "
+            "(a blocking call such as time.sleep, urllib or heavy computing), so no other task could run.")
+
+
+def _first(spans: list[Span]) -> Span:
+    """The first blocking step: which was *longest* depends on the machine's load."""
+    return min(spans, key=lambda s: (s.start, s.lane))
+
+
+def _names(items: Sequence[str]) -> str:
+    return ", ".join(items[:3]) + (", …" if len(items) > 3 else "")
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def _general(run: Run, who: str) -> str | None:
+    """The rules every exercise shares, in order; the first broken one in words."""
+    if run.problem:
+        return run.problem
+    if run.timed_out:
+        text = f"your code was still running after {run.time_limit:g} s"
+        text += f", waiting at {run.stuck_at}" if run.stuck_at else ""
+        text += ". The check stopped it and cancelled everything it started."
+        if run.threads:
+            text += (f" A thread cannot be cancelled: the one started at {run.threads[0]} may still be running. ")
+        text += " Something waits forever (or far too long): look for a wait that nothing ends."
+        if run.stubborn:
+            text += f" One task ignores cancellation ({run.stubborn[0]}): restart the kernel to stop it."
+        return text.replace("  ", " ").strip()
+    if run.error is not None:
+        return explain(run.error, who, run.extra.get("advice"))
+    if run.result is ...:
+        return f"{who} still returns `...`. Replace it with your answer."
+    if run.returned_awaitable:
+        return (f"{who} returned {run.returned_awaitable} instead of values: it never ran to the end. "
                 "Put `await` in front of it.")
-    inside = _unawaited_inside(rec.result)
-    if inside is not None:
-        return (f"the result contains {inside} instead of values: something was not awaited. "
-                "Put `await` in front of it (or of asyncio.gather(...)).")
-    if rec.unfinished:
-        return (f"{len(rec.unfinished)} task(s) were still running when your function returned, so their work was lost. "
-                "Await them before returning, e.g. `await asyncio.gather(*tasks)`.")
-    if expected_result is not ... and rec.result != expected_result:
-        return f"the code returned {rec.result!r}, expected {expected_result!r}."
+    if run.never_awaited:
+        return (f"{run.never_awaited[0]} was never awaited, so its body never ran. "
+                "Put `await` in front of it (or hand it to asyncio.gather / create_task).")
+    if run.lost:
+        return (f"{len(run.lost)} task(s) were still running when {who} returned ({_names(run.lost)}): "
+                "their work was lost (the check cancelled them). Keep every task you start and await it "
+                "before returning: asyncio.gather(*tasks) or `async with asyncio.TaskGroup()`.")
+    if run.unawaited:
+        return (f"{who} started {_names(run.unawaited)} as task(s) but never awaited them: they finished "
+                "only because something else took long enough. Await every task you start "
+                "(asyncio.gather(*tasks) or a TaskGroup), so you know it finished and see its errors.")
     return None
 
 
-def blocked_message(blocked: list[Span]) -> str:
-    """The plain-words explanation of a blocked loop, naming the first culprit."""
-    worst = culprit(blocked)
-    return (f"{worst.lane} blocked the event loop for {seconds(worst.duration)} "
-            "(a call that does not `await`, such as time.sleep). "
-            "While one task blocks, no other task can run.")
-
-
-def culprit(blocked: list[Span]) -> Span:
-    """The blocking step to name in a message: the first one.
-
-    Which step was *longest* depends on the machine's load; which came first
-    does not, so the message reads the same on every run."""
-    return min(blocked, key=lambda s: (s.start, s.lane))
-
-
-def _recording_or_message(rec: Any, what: str) -> str | None:
-    if rec is ...:
-        return _blank_message(what)
-    if inspect.iscoroutine(rec):
-        _close_quietly(rec)
-        return f"{what} is a coroutine: write `await measure(...)` to run and record it."
-    if not isinstance(rec, Recording):
-        raise TypeError(f"the check needs a Recording from `await measure(...)`, got {type(rec).__name__}")
-    if not rec.spans:
-        return f"nothing was recorded in {rec.title!r}: the code inside measure() did not wait on anything."
+def number(value: Any, name: str) -> str | None:
+    """A sentence when ``value`` is not a usable number of seconds (blank, text, NaN, inf, negative)."""
+    if value is ...:
+        return f"`{name}` is still `...`: write a number of seconds, like 1.5."
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"`{name}` should be a number of seconds, like 1.5; it is {_describe(value)}."
+    if math.isnan(value):
+        return f"`{name}` is NaN (not a number): write the number of seconds you expect."
+    if math.isinf(value):
+        return f"`{name}` is infinite: nothing in this exercise waits forever; write a number of seconds."
+    if value < 0:
+        return f"`{name}` is negative ({value}): a duration cannot be less than 0 s."
     return None
 
 
-def overlapped(rec: Recording, at_least: int = 2, *, expected_result: Any = ...) -> Verdict:
-    """Right when ``at_least`` lanes were in progress at the same moment.
+def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any = ..., any_order: bool = False,
+           overlap: int | None = None, sequential: bool = False, waited: float | None = None,
+           may_block: bool = False, checks: Sequence[Callable[[Run], str | None]] = (),
+           wrong_result: Callable[[Any], str | None] | None = None, done: str = "",
+           who: str | None = None, advice: Mapping[type, str] | None = None, quiet: bool = False) -> Verdict:
+    """Judge a :class:`Run` by an exercise's rules and print the first one broken.
 
-    Also checks the result when ``expected_result`` is given, and fails if a
-    step blocked the event loop (which is why the waits could not overlap).
+    ``rules`` (a dict, e.g. an exercise module's ``EX1``) gives defaults for
+    the keywords.  The shared rules come first (see :func:`run`); then
+    ``wrong_result(value)`` for exercise-specific words about the value, ``result``
+    (``any_order`` compares sorted), blocking (unless ``may_block``),
+    ``overlap`` (that many waits in progress at once, not counting waits for a
+    Lock, Semaphore, Queue...), ``sequential`` (never two at once), ``waited``
+    (the code waited at least that long at an ``await``), and last ``checks``:
+    functions of the run that return a message or None.  ``done`` is the ✅
+    sentence.  With ``quiet``, nothing is printed (for probes that judge in steps).
     """
-    if not isinstance(at_least, int) or at_least < 1:
-        raise ValueError(f"at_least must be a positive int, got {at_least!r}")
-    problem = _recording_or_message(rec, "the recording")
+    if rules:
+        given = dict(result=result, any_order=any_order, overlap=overlap, sequential=sequential, waited=waited,
+                     may_block=may_block, checks=checks, wrong_result=wrong_result, done=done, who=who,
+                     advice=advice)
+        defaults = dict(result=..., any_order=False, overlap=None, sequential=False, waited=None,
+                        may_block=False, checks=(), wrong_result=None, done="", who=None, advice=None)
+        merged = {**defaults, **{k: v for k, v in rules.items() if k in defaults},
+                  **{k: v for k, v in given.items() if v is not defaults[k] and v != defaults[k]}}
+        return expect(run_, **merged, quiet=quiet)
+    say = report if not quiet else (lambda ok, good, bad: Verdict(ok, f"✅ {good}" if ok else f"❌ Not yet: {bad}"))
+    if not isinstance(run_, Run):
+        if inspect.iscoroutine(run_) and run_.cr_code is run.__code__:
+            close(run_)
+            return say(False, "", "`run` is a coroutine: put `await` in front of check.run(...), "
+                                     "`run = await check.run(...)`.")
+        close(run_)
+        return say(False, "", f"the check needs what `await check.run(...)` gave back, "
+                                 f"not {type(run_).__name__} {_describe(run_)[:40]}.")
+    who = who or run_.name
+    if advice:
+        run_.extra["advice"] = advice
+    problem = _general(run_, who)
+    value = run_.result
+    if not problem and wrong_result is not None:
+        problem = wrong_result(value)
+    if not problem and result is not ...:
+        same = value == result
+        if any_order and isinstance(value, (list, tuple)) and not same:
+            try:
+                same = sorted(value) == sorted(result)
+            except TypeError:
+                same = False
+        if not same:
+            order = " (in any order)" if any_order else ""
+            problem = f"{who} returned {_describe(value)}, expected {_describe(result)}{order}."
+    rec = run_.rec
+    if not problem and rec is not None and not may_block:
+        blocked = rec.blocking_spans()
+        if blocked:
+            problem = _blocked_words(_first(blocked))
+    if not problem and rec is not None and overlap:
+        real = rec.max_overlap("wait", exclude=SYNC_REASONS)
+        queued = rec.max_overlap("wait")
+        if real < overlap:
+            if queued >= overlap and real <= 1:
+                problem = (f"the {len(rec.jobs)} jobs were started together, but waited in line for a Lock or "
+                           "Semaphore and did their work one at a time: queueing is not concurrency. "
+                           "Take the lock away (or let more through).")
+            elif real <= 1:
+                problem = (f"the {len(rec.jobs)} waits ran one after another (never two at once). "
+                           "Start them all before awaiting any: asyncio.gather(...), create_task(...) or a TaskGroup.")
+            else:
+                problem = (f"only {real} of the {len(rec.jobs)} waits were in progress at the same time; "
+                           f"expected {overlap}. Start all of them before awaiting any.")
+    if not problem and rec is not None and sequential and rec.max_overlap() > 1:
+        problem = (f"up to {rec.max_overlap()} steps overlapped; this exercise wants each to finish "
+                   "before the next starts.")
+    if not problem and rec is not None and waited:
+        waits = sum(s.duration for s in rec.spans if s.state == "wait")
+        if waits < waited * 0.8:
+            problem = (f"{who} waited only {seconds(waits)} at an `await`; it should wait {seconds(waited)} "
+                       "(with `await asyncio.sleep(...)`).")
+    for rule in checks:
+        if problem:
+            break
+        problem = rule(run_)
     if problem:
-        return report(False, "", problem)
-    wrong = diagnose(rec, expected_result)
-    if wrong:
-        return report(False, "", wrong)
-    blocked = rec.blocking_spans()
-    overlap = rec.max_overlap()
-    waiting_overlap = rec.max_overlap("wait")
-    lanes = len(rec.jobs)
-    if blocked:
-        return report(False, "", blocked_message(blocked))
-    if lanes < at_least:
-        return report(False, "", f"only {lanes} piece(s) of work were recorded; expected at least {at_least}. "
-                                 "Did every call get started?")
-    idle = [lane for lane in rec.worker_lanes if not any(s.state == "wait" and s.reason != "yield"
-                                                           for s in rec.spans_of(lane))]
-    if idle and waiting_overlap < at_least:
-        return report(False, "", f"{idle[0]} never waited at an `await`, so there was no wait to overlap. "
-                                 "The job must wait with `await asyncio.sleep(...)` (or another awaitable).")
-    if waiting_overlap <= 1:
-        return report(False, "", f"the {lanes} waits ran one after another (at most 1 at once). "
-                                 "To overlap, start them all before awaiting: asyncio.gather(...) or create_task(...).")
-    if waiting_overlap < at_least:
-        return report(False, "", f"only {waiting_overlap} of the {lanes} waits were in progress at the same time; "
-                                 f"expected at least {at_least}. Start all of them before awaiting any.")
-    return report(True, f"{overlap} waits overlapped in {rec.title!r}: they ran concurrently.", "")
+        return say(False, "", problem)
+    return say(True, done or f"{who} did everything the exercise asks. Correct!", "")
 
 
-def sequential(rec: Recording) -> Verdict:
-    """Right when the recorded lanes never overlapped."""
-    problem = _recording_or_message(rec, "the recording")
-    if problem:
-        return report(False, "", problem)
-    overlap = rec.max_overlap()
-    return report(overlap <= 1, "the steps ran strictly one after another.",
-                  f"up to {overlap} lanes overlapped; this exercise wants each to finish before the next starts.")
+# --------------------------------------------------------------------------
+# Values the learner writes
+# --------------------------------------------------------------------------
+def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = "") -> Verdict:
+    """Check a value.  Explains blanks, unawaited coroutines, wrong types, NaN and infinities."""
+    if actual is ...:
+        return report(False, "", f"`{name}` is still `...`. Replace the `...` with your answer and run the cell again.")
+    if inspect.iscoroutine(actual):
+        close(actual)
+        return report(False, "", f"{name} is a coroutine object, not its result. Put `await` in front of the call.")
+    if inspect.iscoroutinefunction(actual):
+        return report(False, "", f"{name} is the function itself. Call it (with parentheses) and await the result.")
+    if isinstance(actual, asyncio.Future):
+        return report(False, "", f"{name} is a Task or Future. `await` it to get its value.")
+    numbers = isinstance(expected, (int, float)) and not isinstance(expected, bool)
+    if numbers and isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        if not math.isfinite(actual):
+            return report(False, "", f"{name} is {actual}, which is not a usable number. {hint}".strip())
+        ok = abs(actual - expected) <= 1e-9 + 1e-6 * abs(expected)
+    elif type(actual) is not type(expected):
+        return report(False, "", f"{name} should be a {type(expected).__name__}, "
+                                 f"but it is a {type(actual).__name__}: {_describe(actual)}. {hint}".strip())
+    else:
+        ok = actual == expected
+    return report(ok, f"{name} is {expected!r}. Correct!",
+                  f"{name} is {_describe(actual)}, expected {expected!r}. {hint}".strip())
 
 
-def not_blocking(rec: Recording, threshold: float = BLOCKING_THRESHOLD) -> Verdict:
-    """Right when no single step held the loop longer than ``threshold``."""
-    problem = _recording_or_message(rec, "the recording")
-    if problem:
-        return report(False, "", problem)
+def not_blocking(rec: Any, threshold: float = BLOCKING_THRESHOLD) -> Verdict:
+    """Right when no single step of a recording held the loop longer than ``threshold`` (lesson cells)."""
+    if isinstance(rec, Run):
+        rec = rec.rec
+    if not isinstance(rec, Recording):
+        close(rec)
+        return report(False, "", "this needs a recording: `rec = await measure(\"title\", main())`.")
     blocked = rec.blocking_spans(threshold)
     if not blocked:
         return report(True, f"no step held the event loop for more than {threshold * 1000:.0f} ms.", "")
-    worst = culprit(blocked)
-    return report(False, "", f"{worst.lane} held the event loop for {seconds(worst.duration)} without awaiting. "
-                             "Look for a blocking call (time.sleep, requests, heavy CPU work) inside async def.")
-
-
-def raises(func: Callable[[], Any], expected: type[BaseException], name: str = "your code") -> Verdict:
-    """Right when calling ``func()`` raises ``expected`` (for synchronous code)."""
-    try:
-        func()
-    except expected:
-        return report(True, f"{name} raised {expected.__name__}, as it should.", "")
-    except Exception as exc:  # the learner's error, explained not dumped
-        return report(False, "", f"{name} raised {type(exc).__name__}: {exc}, expected {expected.__name__}.")
-    return report(False, "", f"{name} finished without raising {expected.__name__}.")
+    return report(False, "", _blocked_words(_first(blocked)))

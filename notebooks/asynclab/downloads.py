@@ -22,13 +22,16 @@ really has every request in flight and the Semaphore is the only bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Awaitable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Iterable, Iterator, Sequence
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -36,6 +39,8 @@ from .server import FileInfo, LocalServer
 from .timeline import Recording, measure
 
 __all__ = [
+    "RequestLog",
+    "watch_requests",
     "bounded",
     "check_bodies",
     "check_folder",
@@ -254,3 +259,109 @@ def raise_open_file_limit(wanted: int) -> tuple[int, int]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
         soft = new
     return soft, hard
+
+
+#: Hosts on this machine: the only ones a request may go to.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+# --------------------------------------------------------------------------
+# Watching the requests of aiohttp sessions
+# --------------------------------------------------------------------------
+@dataclass
+class Request:
+    """One request an ``aiohttp.ClientSession`` was asked to make."""
+
+    method: str
+    url: str
+    session: Any = field(repr=False)
+    timeout: Any = field(repr=False)  # the ClientTimeout in force, or None for no limit
+    refused: bool = False
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+
+@dataclass
+class RequestLog:
+    """Every request made through any ``aiohttp.ClientSession`` while watched."""
+
+    requests: list[Request] = field(default_factory=list)
+
+    @property
+    def sessions(self) -> list[Any]:
+        """The distinct sessions that made requests (kept alive, so ids stay unique)."""
+        out: list[Any] = []
+        for r in self.requests:
+            if not any(r.session is s for s in out):
+                out.append(r.session)
+        return out
+
+    @property
+    def local(self) -> list[Request]:
+        return [r for r in self.requests if not r.refused]
+
+    @property
+    def refused(self) -> list[Request]:
+        return [r for r in self.requests if r.refused]
+
+
+_MISSING = object()
+
+
+def _timeout_in_force(session: Any, given: Any) -> Any:
+    import aiohttp
+
+    if given is _MISSING:
+        return getattr(session, "timeout", None)
+    if given is None or isinstance(given, aiohttp.ClientTimeout):
+        return given
+    return aiohttp.ClientTimeout(total=given)
+
+
+async def _refuse(message: str) -> Any:
+    import aiohttp
+
+    raise aiohttp.ClientConnectionError(message)
+
+
+@contextlib.contextmanager
+def watch_requests() -> Iterator[RequestLog]:
+    """Note every request of every ``aiohttp.ClientSession`` inside the block.
+
+    A request to a host that is not this machine is refused before any
+    connection or DNS lookup, with ``aiohttp.ClientConnectionError`` (the kind of
+    error a real unreachable host gives).  The patch on
+    ``ClientSession._request`` is removed when the block ends.
+    """
+    import aiohttp
+    from yarl import URL
+
+    log = RequestLog()
+    original = aiohttp.ClientSession._request
+
+    def _request(self: aiohttp.ClientSession, method: str, str_or_url: Any, *args: Any, **kwargs: Any):
+        # A plain function that returns aiohttp's own coroutine: no frame of ours
+        # stays on the stack while the request waits, so timelines are unchanged.
+        url = str(str_or_url)
+        base = getattr(self, "_base_url", None)
+        if base is not None and not urlsplit(url).scheme:
+            url = str(base.join(URL(url)))
+        entry = Request(method.upper(), url, self, _timeout_in_force(self, kwargs.get("timeout", _MISSING)))
+        log.requests.append(entry)
+        if entry.host not in LOCAL_HOSTS:
+            entry.refused = True
+            return _refuse(f"refused by the course: {entry.host or url} is not on this machine, "
+                           "and there is no network here")
+        return original(self, method, str_or_url, *args, **kwargs)
+
+    aiohttp.ClientSession._request = _request  # type: ignore[method-assign]
+    try:
+        yield log
+    finally:
+        aiohttp.ClientSession._request = original  # type: ignore[method-assign]

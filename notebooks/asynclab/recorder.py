@@ -427,7 +427,7 @@ class _Watch:
         long = t1 - t0 > BLOCKING_THRESHOLD
         if long:
             self.ends[step] = (t1, time.thread_time())
-        if type(task) not in _TASK_TYPES and not isinstance(task, asyncio.Task):
+        if type(task) not in _TASK_TYPES and not isinstance(task, _TASK_TYPES):
             if owner is not None and getattr(cb, "__func__", None) is _TIMEOUT_FIRE and _TIMEOUT_FIRE:
                 target = getattr(task, "_task", None)
                 rec = self.record(target) if target is not None else None
@@ -657,7 +657,7 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
     watch.step = step = watch.step + 1
     task = getattr(callback, "__self__", None)
     known = None
-    if type(task) not in _TASK_TYPES and not isinstance(task, asyncio.Task):
+    if type(task) not in _TASK_TYPES and not isinstance(task, _TASK_TYPES):
         # a plain callback (a timer firing, a future's done-callback, a protocol's
         # data_received): only a long one (it blocked the loop) or an expiring
         # timeout is worth a note

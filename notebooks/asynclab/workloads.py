@@ -27,10 +27,12 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
+from .recording import seconds
 from .timeline import BLOCKING_THRESHOLD, Recording, merge
 
 __all__ = [
     "GAP",
+    "Stopwatch",
     "Run",
     "count_primes",
     "count_primes_traced",
@@ -242,3 +244,22 @@ def rss_kb() -> int | None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KB elsewhere
+
+
+class Stopwatch:
+    """Print messages stamped with the time since the last :meth:`restart` (notebook 04)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def restart(self) -> None:
+        """Start counting from zero again."""
+        self.t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds since the last restart."""
+        return time.perf_counter() - self.t0
+
+    def log(self, text: str) -> None:
+        """Print ``text`` after the elapsed time in the course's format."""
+        print(f"{seconds(self.elapsed()):>7}  {text}")

@@ -1,28 +1,13 @@
-"""Checks and helpers for notebook 03, "The await keyword".
-
-Each ``check_*`` prints one line, ``✅ ...`` or ``❌ Not yet: ...``, and returns
-a :class:`asynclab.check.Verdict`.  A learner's wrong answer never raises.
-"""
+"""Exercises of notebook 03, "The await keyword"."""
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
-from typing import Any, Awaitable, Sequence
+from typing import Any
 
 from .. import check
-from ..check import Verdict, report
-from ..timeline import Recording, seconds
-
-__all__ = [
-    "BREAKFAST",
-    "PREDICTION_HINT",
-    "check_breakfast",
-    "check_prediction",
-    "check_sum_of_waits",
-    "printed_lines",
-]
+from ..recording import seconds
 
 #: The hint shown with a wrong prediction in exercise 1.
 PREDICTION_HINT = (
@@ -34,101 +19,57 @@ PREDICTION_HINT = (
 #: The steps of exercise 2's breakfast: (name, seconds), awaited one after another.
 BREAKFAST: tuple[tuple[str, float], ...] = (("toast", 0.3), ("eggs", 0.4), ("coffee", 0.2))
 
-# asyncio may fire a timer up to its clock resolution early; allow a little more.
-_EARLY = 0.02
+#: Exercise 3: the three steps as tasks, overlapping, results in order.
+FAST = dict(result=["toast", "eggs", "coffee"], overlap=3,
+            done="the three steps overlapped: the breakfast takes as long as its longest step.")
 
 
-async def printed_lines(awaitable: Awaitable[Any]) -> list[str]:
-    """Await ``awaitable`` and return what it printed, one string per line.
-
-    Output is captured (not shown) for as long as the awaitable runs.
-    """
+async def printed_lines(program: Any, time_limit: float = 3.0) -> check.Run:
+    """Run ``program`` with :func:`asynclab.check.run`, its prints kept (one string per line) in ``run.extra["lines"]``."""
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        await awaitable
-    return buffer.getvalue().splitlines()
+        run = await check.run(program, time_limit=time_limit, call="main()")
+    run.extra["lines"] = buffer.getvalue().splitlines()
+    return run
 
 
-def _close(obj: Any) -> None:
-    if inspect.iscoroutine(obj):
-        obj.close()
-
-
-async def check_prediction(prediction: Any, program: Awaitable[Any], hint: str = PREDICTION_HINT) -> Verdict:
-    """Run ``program`` (capturing its prints) and compare with ``prediction``.
-
-    ``prediction`` is the learner's list of printed lines, in order.  A blank
-    or malformed prediction does not run the program.  A wrong one is reported
-    at its first wrong line only, so the rest of the answer is not given away.
-    """
-    if prediction is ...:
-        _close(program)
-        return report(False, "", "`prediction` is still `...`. Write the lines you expect, in order, "
-                                 "as a list of strings: [\"main 1\", ...].")
-    if not isinstance(prediction, (list, tuple)) or not all(isinstance(x, str) for x in prediction):
-        _close(program)
-        return report(False, "", "`prediction` should be a list of strings, one per printed line, "
-                                 f"but it is {prediction!r}.")
-    actual = await printed_lines(program)
-    given = [line.strip() for line in prediction]
-    wanted = [line.strip() for line in actual]
+async def check_prediction(prediction: Any, program: Any, hint: str = PREDICTION_HINT) -> check.Verdict:
+    """Exercise 1: run ``program`` (prints captured) and compare with ``prediction``, a list of lines."""
+    if prediction is ... or not isinstance(prediction, (list, tuple)) or \
+            not all(isinstance(x, str) for x in prediction):
+        check.close(program)
+        what = "still `...`" if prediction is ... else f"{type(prediction).__name__} {prediction!r:.60}"
+        return check.report(False, "", f"`prediction` is {what}. Write the lines you expect, in order, "
+                                       "as a list of strings: [\"main 1\", ...].")
+    run = await printed_lines(program)
+    verdict = check.expect(run, may_block=True, quiet=True)
+    if not verdict:
+        print(verdict.message)
+        return verdict
+    given, wanted = [x.strip() for x in prediction], [x.strip() for x in run.extra["lines"]]
     for i, (mine, real) in enumerate(zip(given, wanted)):
         if mine != real:
-            return check.equal(mine, real, name=f"line {i + 1} of your prediction", hint=hint)
-    if len(given) < len(wanted):
-        return report(False, "", f"your first {len(given)} lines are right, but the program prints "
-                                 f"{len(wanted)} lines. What comes next?")
-    if len(given) > len(wanted):
-        return report(False, "", f"the program prints only {len(wanted)} lines; your prediction has "
-                                 f"{len(given)}. Each print runs exactly once.")
-    return report(True, "right order: " + " → ".join(wanted), "")
+            return check.report(False, "", f"line {i + 1} of your prediction is {mine!r}; the program "
+                                           f"prints {real!r} there. {hint}")
+    if len(given) != len(wanted):
+        more = "What comes next?" if len(given) < len(wanted) else "Each print runs exactly once."
+        return check.report(False, "", f"your prediction has {len(given)} lines, the program prints "
+                                       f"{len(wanted)}. {more}")
+    return check.report(True, "right order: " + " → ".join(wanted), "")
 
 
-def check_sum_of_waits(predicted: Any, rec: Any, waits: Sequence[float], expected_result: Any,
-                       name: str = "predicted_seconds") -> Verdict:
-    """Right when ``predicted`` is the sum of ``waits`` and ``rec`` shows them
-    done one after another: no overlap, the expected result, a wall time of at
-    least that sum."""
-    total, longest = sum(waits), max(waits)
-    if predicted is ...:
-        _close(rec)
-        return report(False, "", f"`{name}` is still `...`. First write your prediction: a number of seconds.")
-    if isinstance(predicted, bool) or not isinstance(predicted, (int, float)):
-        _close(rec)
-        return report(False, "", f"`{name}` should be a number of seconds such as 1.5, "
-                                 f"not {type(predicted).__name__} {predicted!r}.")
-    if abs(predicted - total) > 0.01:
-        _close(rec)
-        if abs(predicted - longest) <= 0.01:
-            return report(False, "", f"you predicted {seconds(predicted)}, the longest single step. That is what "
-                                     "it would take if the steps waited at the same time; here each `await` "
-                                     "finishes before the next line starts.")
-        return report(False, "", f"you predicted {seconds(predicted)}. Look at the waits: each step starts only "
-                                 "after the one before it has finished.")
-    if rec is ...:
-        return report(False, "", "`rec` is still `...`. Run the coroutine under `await measure(title, coroutine)`.")
-    if inspect.iscoroutine(rec):
-        rec.close()
-        return report(False, "", "`rec` is a coroutine: put `await` in front of measure(...) to run and record it.")
-    if not isinstance(rec, Recording):
-        return report(False, "", f"`rec` is a {type(rec).__name__}, not a recording: pass the coroutine to "
-                                 "measure() and await that, `rec = await measure(\"title\", make_breakfast())`.")
-    if rec.result != expected_result:
-        return report(False, "", f"the measured code returned {rec.result!r}, expected {expected_result!r}. "
-                                 "Did you measure the right coroutine?")
-    if not rec.spans:
-        return report(False, "", "nothing was recorded: the measured code did not wait on anything.")
-    if rec.max_overlap() > 1:
-        return report(False, "", f"up to {rec.max_overlap()} steps overlapped; this exercise measures the "
-                                 "version that awaits them one after another.")
-    if rec.total_wall < total - _EARLY:
-        return report(False, "", f"the run took {seconds(rec.total_wall)}, less than the {seconds(total)} of "
-                                 "waiting it should contain. Did the steps change?")
-    return report(True, f"you predicted {seconds(total)} and the run took {seconds(rec.total_wall)}: "
-                        "awaits one after another add up.", "")
-
-
-def check_breakfast(predicted_seconds: Any, rec: Any) -> Verdict:
-    """Exercise 2: predict and measure ``make_breakfast()`` (see :data:`BREAKFAST`)."""
-    return check_sum_of_waits(predicted_seconds, rec, [w for _, w in BREAKFAST],
-                              [n for n, _ in BREAKFAST])
+def check_breakfast(predicted_seconds: Any, run: Any) -> check.Verdict:
+    """Exercise 2: predict (the sum of the waits) and run ``make_breakfast()``, one step after another."""
+    total, longest = sum(w for _, w in BREAKFAST), max(w for _, w in BREAKFAST)
+    problem = check.number(predicted_seconds, "predicted_seconds")
+    if not problem and abs(predicted_seconds - longest) <= 0.01:
+        problem = (f"you predicted {seconds(predicted_seconds)}, the longest single step. That is what it would "
+                   "take if the steps waited at the same time; here each `await` finishes before the next line starts.")
+    elif not problem and abs(predicted_seconds - total) > 0.01:
+        problem = (f"you predicted {seconds(predicted_seconds)}. Look at the waits: each step starts only after "
+                   "the one before it has finished.")
+    if problem:
+        check.close(run)
+        return check.report(False, "", problem)
+    return check.expect(run, result=[n for n, _ in BREAKFAST], sequential=True, waited=total,
+                        done=f"you predicted {seconds(total)}: awaits one after another add up.")

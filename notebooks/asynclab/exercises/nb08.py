@@ -15,13 +15,10 @@ import asyncio
 import inspect
 import multiprocessing
 import pickle
-import re
-from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Awaitable, Callable, Mapping
 
 from .. import check
-from ..timeline import Recording, measure
 from ..workloads import count_primes
 
 __all__ = ["WORKLOADS", "TOOLS", "check_tools", "check_offload", "EXERCISE_LIMIT", "process_context"]
@@ -130,14 +127,14 @@ def process_context() -> multiprocessing.context.BaseContext:
 
 
 class _WatchedPool(ProcessPoolExecutor):
-    """A process pool that remembers which functions were submitted to it."""
+    """A process pool that remembers what was submitted to it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.submitted: list[Any] = []
+        self.submitted: list[tuple[Any, tuple]] = []
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        self.submitted.append(fn)
+        self.submitted.append((fn, args))
         return super().submit(fn, *args, **kwargs)
 
 
@@ -153,90 +150,63 @@ async def heartbeat(stop: asyncio.Event) -> int:
 async def your_program(crunch: Callable[..., Awaitable[Any]], pool: ProcessPoolExecutor, limit: int) -> Any:
     stop = asyncio.Event()
     beat = asyncio.create_task(heartbeat(stop), name="heartbeat")
-    # its own lane on the timeline, named for the messages (whatever the learner called the function)
-    work = asyncio.create_task(crunch(pool, limit), name=f"crunch(pool, {limit})")
     try:
-        return await work
+        return await crunch(pool, limit)
     finally:
         stop.set()
         await beat
 
 
-# "object Future can't be used in 'await' expression" up to Python 3.13,
-# "'Future' object can't be awaited" from 3.14
-_NOT_AWAITABLE = re.compile(r"can't be used in 'await' expression|object can't be awaited")
-
-
-def _explain_error(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, TypeError) and "not callable" in str(exc):
-        return (f"your crunch raised {text}. It looks as if you called count_primes(limit) yourself and "
-                "handed its result to the pool. Pass the function and its argument separately: "
-                "run_in_executor(pool, count_primes, limit).")
-    if isinstance(exc, (pickle.PicklingError, AttributeError)) and (
-            "pickle" in str(exc).lower() or "local object" in str(exc)):
-        return (f"the pool could not send your function to the worker process ({text}). A process pool "
-                "sends functions by name, so it must be a module-level function such as count_primes, "
-                "not a lambda or a function defined inside another one.")
-    if isinstance(exc, TypeError) and _NOT_AWAITABLE.search(str(exc)):
-        return ("pool.submit(...) returns a concurrent.futures.Future, which cannot be awaited. "
-                "Ask the loop instead: await loop.run_in_executor(pool, count_primes, limit).")
-    if isinstance(exc, AttributeError) and "submit" in str(exc):
-        return (f"your crunch raised {text}. The first argument of run_in_executor is the executor: "
-                "pass `pool`.")
-    return f"your crunch raised {text}."
+_ADVICE = {
+    TypeError: "If you called count_primes(limit) yourself and handed its result on, pass the function and its "
+               "argument separately: run_in_executor(pool, count_primes, limit). (A concurrent.futures.Future "
+               "from pool.submit(...) cannot be awaited either: ask the loop, loop.run_in_executor(...).)",
+    pickle.PicklingError: "A process pool sends functions by name: use a module-level function such as "
+                          "count_primes, not a lambda or a function defined inside another one.",
+    AttributeError: "The first argument of run_in_executor is the executor, `pool`; the function must be "
+                    "importable by name (count_primes, not a lambda).",
+}
 
 
 async def check_offload(crunch: Any, limit: int = EXERCISE_LIMIT, *, show_timeline: bool = False) -> check.Verdict:
     """Exercise 2: run ``await crunch(pool, limit)`` next to a heartbeat and judge it.
 
-    Right when ``crunch`` returns ``count_primes(limit)``, no step blocks the
-    loop, and the work went through ``pool`` (a ``ProcessPoolExecutor`` that
-    this check starts, warms up and shuts down).  With ``show_timeline=True``
-    the run is drawn with :func:`~asynclab.timeline.show` after the verdict.
+    Right when ``crunch`` sent ``count_primes`` with ``limit`` to ``pool`` (a
+    ``ProcessPoolExecutor`` this check starts and shuts down), awaited it, no
+    step blocked the loop, and the result is ``count_primes(limit)``.
     """
-    if crunch is ...:
-        return check.report(False, "", "`crunch` is still `...`: define `async def crunch(pool, limit):`.")
-    if not callable(crunch):
-        return check.report(False, "", f"`crunch` should be a function, but it is a {type(crunch).__name__}.")
-    if not inspect.iscoroutinefunction(crunch):
-        return check.report(False, "", "`crunch` is a plain function: define it with `async def` so that "
-                                       "it can `await` the pool's result.")
+    if crunch is ... or not inspect.iscoroutinefunction(crunch):
+        what = "still `...`" if crunch is ... else f"a {type(crunch).__name__}, not an `async def` function"
+        check.close(crunch)
+        return check.report(False, "", f"`crunch` is {what}: define `async def crunch(pool, limit):`.")
     expected = _KNOWN_COUNTS.get(limit)
     if expected is None:
         expected = count_primes(limit)
     with _WatchedPool(1, mp_context=process_context()) as pool:
         await asyncio.wrap_future(pool.submit(int))  # start the worker before the measured part
         pool.submitted.clear()
-        try:
-            rec: Recording = await measure("your crunch", your_program(crunch, pool, limit))
-        except Exception as exc:  # the learner's mistake, explained instead of dumped
-            return check.report(False, "", _explain_error(exc))
-        result = rec.result
-        if isinstance(result, (asyncio.Future, ThreadFuture)):
-            try:  # let the forgotten job finish before the pool shuts down
-                await (result if isinstance(result, asyncio.Future) else asyncio.wrap_future(result))
-            except Exception:
-                pass
-            return check.report(False, "", "crunch returned a Future instead of the number: put `await` in "
-                                           "front of loop.run_in_executor(...).")
-        if inspect.iscoroutine(result):
-            result.close()
-            return check.report(False, "", "crunch returned a coroutine object: put `await` in front of the call.")
-        if result is ...:
-            return check.report(False, "", "crunch still returns `...`. Replace it with "
-                                           "`await loop.run_in_executor(...)`.")
+        run = await check.run(your_program(crunch, pool, limit), time_limit=10, call="crunch(pool, limit)")
+        run.name = "crunch"
+        if isinstance(run.error, TypeError) and "await" in str(run.error) and pool.submitted:
+            run.extra["advice"] = {TypeError: "pool.submit(...) returns a concurrent.futures.Future, which "
+                                              "cannot be awaited. Ask the loop instead: "
+                                              "await loop.run_in_executor(pool, count_primes, limit)."}
         submitted = list(pool.submitted)
-    verdict = check.not_blocking(rec)
-    if verdict:
+
+    def through_pool(run: check.Run) -> str | None:
         if not submitted:
-            verdict = check.report(False, "", "the loop stayed free, but the work did not go through `pool`: "
-                                              "asyncio.to_thread or run_in_executor(None, ...) use threads, which "
-                                              "share one GIL. Pass `pool` as the first argument of run_in_executor.")
-        else:
-            verdict = check.equal(result, expected, name=f"crunch(pool, {limit})",
-                                  hint="Send count_primes with the argument `limit`.")
+            return ("the work did not go through `pool`: asyncio.to_thread or run_in_executor(None, ...) use "
+                    "threads, which share one GIL, and a number written in the code is not a computation. "
+                    "Pass `pool` as the first argument of run_in_executor.")
+        fn, args = submitted[-1]
+        if fn is not count_primes or tuple(args) != (limit,):
+            return (f"the pool was sent {getattr(fn, '__name__', fn)}{tuple(args)!r}; send count_primes with "
+                    "the argument `limit`: run_in_executor(pool, count_primes, limit).")
+        return None
+
+    verdict = check.expect(run, checks=[through_pool], result=expected, advice=run.extra.get("advice", _ADVICE),
+                           done=f"count_primes ran in the process pool, the loop stayed free, and crunch gave "
+                                f"back {expected}.")
     if show_timeline:
-        from ..timeline import show
-        show(rec)
+        run.show()
     return verdict

@@ -1,0 +1,388 @@
+"""Exercises that need more than check.run + check.expect: values, the tiny loop, the process
+pool, cancellation, a capped downloader, the retry rule.  Right answers written here literally."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+
+import pytest
+
+from asynclab.exercises import nb01, nb02, nb03, nb05, nb07, nb08, nb09, nb10
+from asynclab.tinyloop import Sleep
+from asynclab.workloads import count_primes
+from verdicts import failed, passed
+
+QUIZ_RIGHT = {"fetch": "coroutine function", "fetch()": "coroutine", "make": "function", "make()": "coroutine",
+              "ticks": "async generator function"}
+
+
+def test_02_quiz(capsys):
+    passed(capsys, nb02.check_quiz(dict(QUIZ_RIGHT)))
+    for key, wrong in [("fetch", "coroutine"), ("make", "coroutine function"), ("ticks", "coroutine function"),
+                       ("fetch()", "function"), ("make()", "function")]:
+        failed(capsys, nb02.check_quiz({**QUIZ_RIGHT, key: wrong}), f"quiz[{key!r}]")
+    failed(capsys, nb02.check_quiz({**QUIZ_RIGHT, "fetch": "a spoon"}), "not one of the four answers")
+    failed(capsys, nb02.check_quiz(None), "should be the dict")
+
+
+async def double(x):
+    return 2 * x
+
+
+async def double_42(x):
+    return 42
+
+
+async def double_hangs(x):
+    while True:
+        pass
+
+
+async def double_interrupts(x):
+    raise KeyboardInterrupt
+
+
+async def double_none(x):
+    x * 2
+
+
+async def double_forgets_await(x):
+    asyncio.sleep(0)
+    return 2 * x
+
+
+def plain_double(x):
+    return 2 * x
+
+
+@pytest.mark.parametrize("func, answer, phrase", [
+    (double_42, 42, "whatever x is"), (double_hangs, 42, "still running after 2 s"),
+    (double_interrupts, 42, "KeyboardInterrupt"), (double_none, 42, "gives None"),
+    (double_forgets_await, 42, "sleep(...), called in double_forgets_await"), (plain_double, 42, "normal function"),
+    (double, 41, "answer is 41"), (double, ..., "still `...`")])
+def test_02_double_wrong(capsys, func, answer, phrase):
+    failed(capsys, asyncio.run(nb02.check_double(func, answer)), phrase)
+
+
+def test_02_double_right(capsys):
+    assert asyncio.run(nb02.check_double(double, 42))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["✅ answer is 42. Correct!"]
+
+
+@pytest.mark.parametrize("seq, con, phrase", [(math.nan, 0.5, "NaN"), (1.0, math.inf, "infinite"),
+                                              (-1.0, 0.5, "negative"), (1.0, 1.0, "That is the sum"),
+                                              (0.5, 0.5, "the sum of the waits"), ("1", 0.5, "should be a number")])
+def test_01_predictions(capsys, seq, con, phrase):
+    failed(capsys, nb01.predicted_times(seq, con, [0.3, 0.5, 0.2]), phrase)
+
+
+def test_01_prediction_right(capsys):
+    passed(capsys, nb01.predicted_times(1.0, 0.5, [0.3, 0.5, 0.2]))
+
+
+@pytest.mark.parametrize("guess, phrase", [(math.nan, "NaN"), (0.4, "the longest single step"), (-0.9, "negative"),
+                                           (0.5, "each step starts only after")])
+def test_03_breakfast_prediction(capsys, guess, phrase):
+    failed(capsys, nb03.check_breakfast(guess, None), phrase)
+
+
+async def pong_program():
+    async def pong():
+        print("pong")
+    task = asyncio.create_task(pong())
+    print("main")
+    await task
+
+
+def test_03_prediction(capsys):
+    passed(capsys, asyncio.run(nb03.check_prediction(["main", "pong"], pong_program())))
+    failed(capsys, asyncio.run(nb03.check_prediction(["pong", "main"], pong_program())), "line 1")
+    failed(capsys, asyncio.run(nb03.check_prediction(..., pong_program())), "still `...`")
+
+
+def kettle():
+    print("kettle: filling")
+    yield Sleep(0.1)
+    print("kettle: heating")
+    yield Sleep(0.3)
+    print("kettle: boiled")
+
+
+def toaster():
+    print("toaster: bread in")
+    yield Sleep(0.25)
+    print("toaster: toast up")
+
+
+def kettle_forever():
+    while True:
+        yield None
+
+
+def kettle_interrupts():
+    raise KeyboardInterrupt
+    yield
+
+
+def kettle_blocks():
+    print("kettle: filling")
+    time.sleep(0.2)
+    yield Sleep(0.1)
+
+
+def test_05_tiny_loop(capsys):
+    assert nb05.check_breakfast(kettle, toaster)
+    assert capsys.readouterr().out.splitlines()[-1].startswith("✅")
+    for wrong, phrase in [(kettle_forever, "still running after 3 s"), (kettle_interrupts, "KeyboardInterrupt"),
+                          (kettle_blocks, "held the loop"), (lambda: None, "no `yield`"), (..., "still `...`")]:
+        assert not nb05.check_breakfast(wrong, toaster)
+        last = capsys.readouterr().out.splitlines()[-1]
+        assert last.startswith("❌ Not yet:") and phrase in last, last
+
+
+def retry_right(status):
+    return status == 429 or status >= 500
+
+
+@pytest.mark.parametrize("rule, phrase", [
+    (lambda s: s >= 429, "should_retry(431) is True"), (lambda s: s >= 500, "should_retry(429) is False"),
+    (lambda s: True, "should_retry(404) is True"), (lambda s: None, "return True or False"),
+    (lambda s: 1 / 0, "ZeroDivisionError")])
+def test_07_should_retry(capsys, rule, phrase):
+    failed(capsys, nb07.check_should_retry(rule), phrase)
+
+
+def test_07_should_retry_right_and_stuck(capsys):
+    passed(capsys, nb07.check_should_retry(retry_right))
+
+    def forever(status):
+        while True:
+            pass
+    failed(capsys, nb07.check_should_retry(forever), "still running after 2 s")
+
+
+def test_08_offload(capsys):
+    async def crunch(pool, limit):
+        return await asyncio.get_running_loop().run_in_executor(pool, count_primes, limit)
+
+    async def hard_coded(pool, limit):
+        await asyncio.sleep(0.01)
+        return 13848
+
+    async def in_a_thread(pool, limit):
+        return await asyncio.to_thread(count_primes, limit)
+
+    async def submitted(pool, limit):
+        return await pool.submit(count_primes, limit)
+
+    async def on_the_loop(pool, limit):
+        return count_primes(limit)
+
+    assert asyncio.run(nb08.check_offload(crunch))
+    assert capsys.readouterr().out.startswith("✅")
+    for wrong, phrase in [(hard_coded, "did not go through `pool`"), (in_a_thread, "did not go through `pool`"),
+                          (submitted, "cannot be awaited"), (on_the_loop, "held the event loop")]:
+        failed(capsys, asyncio.run(nb08.check_offload(wrong)), phrase)
+
+
+async def keep_polling(log):
+    try:
+        for _ in range(20):
+            try:
+                await asyncio.sleep(0.05)
+                log.append("poll")
+            except Exception:
+                log.append("error ignored")
+    finally:
+        log.append("closed")
+
+
+async def polling_swallows(log):
+    try:
+        for _ in range(20):
+            try:
+                await asyncio.sleep(0.05)
+            except:  # noqa: E722
+                log.append("error ignored")
+    finally:
+        log.append("closed")
+
+
+async def polling_without_error_handling(log):
+    try:
+        for _ in range(20):
+            await asyncio.sleep(0.05)
+    finally:
+        log.append("closed")
+
+
+async def polling_without_cleanup(log):
+    for _ in range(20):
+        try:
+            await asyncio.sleep(0.05)
+        except Exception:
+            pass
+
+
+async def polling_forever(log):
+    for _ in range(80):  # swallows every cancellation for 4 s (bounded, so the test ends)
+        try:
+            await asyncio.sleep(0.05)
+        except BaseException:
+            pass
+
+
+async def polling_stops_at_once(log):
+    log.append("closed")
+
+
+def test_09_cancellable(capsys):
+    passed(capsys, asyncio.run(nb09.check_cancellable(keep_polling)))
+    for wrong, phrase in [(polling_swallows, "went on working"), (polling_without_error_handling, "no longer catches"),
+                          (polling_without_cleanup, "clean-up did not run"), (polling_forever, "still running after 3 s"),
+                          (polling_stops_at_once, "finished before it was cancelled")]:
+        failed(capsys, asyncio.run(nb09.check_cancellable(wrong)), phrase)
+
+
+def test_09_capped(capsys):
+    async def right(session, urls, limit):
+        sem = asyncio.Semaphore(limit)
+
+        async def one(url):
+            async with sem:
+                async with session.get(url) as response:
+                    return await response.read()
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def five(session, urls, limit):
+        sem = asyncio.Semaphore(5)
+
+        async def one(url):
+            async with sem:
+                async with session.get(url) as response:
+                    return await response.read()
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def only_get(session, urls, limit):
+        sem = asyncio.Semaphore(limit)
+
+        async def one(url):
+            async with sem:
+                response = await session.get(url)
+            return await response.read()
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def one_at_a_time(session, urls, limit):
+        out = []
+        for url in urls:
+            async with session.get(url) as response:
+                out.append(await response.read())
+        return out
+
+    passed(capsys, asyncio.run(nb09.check_capped(right, n=12)))
+    for wrong, phrase in [(five, "with limit=3"), (only_get, "read after the semaphore"),
+                          (one_at_a_time, "one at a time")]:
+        failed(capsys, asyncio.run(nb09.check_capped(wrong, n=12)), phrase)
+
+
+def test_10_quiz(capsys):
+    right = {1: "D", 2: "B", 3: "E", 4: "C", 5: "F", 6: "A"}
+    passed(capsys, nb10.check_quiz(right))
+    failed(capsys, nb10.check_quiz({str(k): v for k, v in right.items()}), "no answer for snippet 1")
+    failed(capsys, nb10.check_quiz({**right, 1: "A"}), "snippet 1: not A")
+    failed(capsys, nb10.check_quiz({n: ... for n in right}), "every answer is still")
+
+
+# -- notebook 07, with a real local server ----------------------------------------------------------
+import urllib.request  # noqa: E402
+
+import aiohttp  # noqa: E402
+
+from asynclab import check  # noqa: E402
+from asynclab.server import LocalServer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LocalServer(files=12, size=2048, latency=0.05, name="probes-07") as s:
+        yield s
+
+
+def read_url(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def test_07_really_concurrent(capsys, server):
+    six = server.files[:6]
+    urls = [f"{server.url}/files/{f.name}" for f in six]
+
+    async def threads():
+        return await asyncio.gather(*(asyncio.to_thread(read_url, u) for u in urls))
+
+    async def blocking():
+        async def one(u):
+            return read_url(u)
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def session_per_file():
+        async def one(u):
+            async with aiohttp.ClientSession() as session, session.get(u) as response:
+                return await response.read()
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def called_too_soon():
+        return await asyncio.gather(*(asyncio.to_thread(read_url(u)) for u in urls))
+
+    async def not_awaited():
+        async def one(u):
+            return asyncio.to_thread(read_url, u)
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def main(work):
+        return nb07.check_really_concurrent(await check.run(work(), time_limit=10), six)
+
+    passed(capsys, asyncio.run(main(threads)))
+    for wrong, phrase in [(blocking, "held the event loop"), (session_per_file, "ClientSessions made the requests"),
+                          (called_too_soon, "asyncio.to_thread(read_url, url)"), (not_awaited, "instead of values"),
+                          (returns_nothing, "returned NoneType")]:
+        failed(capsys, asyncio.run(main(wrong)), phrase)
+
+
+async def returns_nothing():
+    await asyncio.sleep(0.01)
+
+
+def test_07_bounded(capsys, server):
+    async def fetch(session, name):
+        async with session.get(f"/files/{name}") as response:
+            return await response.read()
+
+    async def right(session, names, limit):
+        gate = asyncio.Semaphore(limit)
+
+        async def one(name):
+            async with gate:
+                return await fetch(session, name)
+        return await asyncio.gather(*(one(n) for n in names))
+
+    async def gate_per_download(session, names, limit):
+        async def one(name):
+            async with asyncio.Semaphore(limit):
+                return await fetch(session, name)
+        return await asyncio.gather(*(one(n) for n in names))
+
+    async def one_by_one(session, names, limit):
+        return [await fetch(session, n) for n in names]
+
+    async def hangs(session, names, limit):
+        await asyncio.Event().wait()
+
+    passed(capsys, asyncio.run(nb07.check_bounded(right, server, 3)))
+    for wrong, limit, phrase in [(gate_per_download, 3, "more than your limit"), (one_by_one, 3, "only one download"),
+                                 (right, ..., "still `...`"), (right, 99, "pick a whole number"),
+                                 (hangs, 3, "still running after 10 s")]:
+        failed(capsys, asyncio.run(nb07.check_bounded(wrong, server, limit)), phrase)
