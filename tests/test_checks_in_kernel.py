@@ -56,10 +56,10 @@ EXERCISES = {
            "async def handle_order(items):\n    {body}\n\nsaved.clear()\n"
            "run = await check.run(handle_order(['tea', 'jam']), time_limit=3)\n"
            "check.expect(run, nb09.nothing_lost(saved, ['tea', 'jam']))", 3),
-    "10": ("from asynclab.exercises import nb10\nfrom asynclab.server import LocalServer",
+    "10": ("from asynclab.exercises import nb11\nfrom asynclab.server import LocalServer",
            "async def crawl(start_url):\n    {body}\n\nwith LocalServer(files=0, pages=10, latency=0.01, name='capstone') as server:\n"
            "    run = await check.run(crawl(server.url + '/site/index.html'), time_limit=20)\n"
-           "    nb10.check_crawl(run, server, limit=4)", 20),
+           "    nb11.check_crawl(run, server, limit=4)", 20),
 }
 
 

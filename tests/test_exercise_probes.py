@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from asynclab.exercises import nb01, nb02, nb03, nb05, nb07, nb08, nb09, nb10
+from asynclab.exercises import nb01, nb02, nb03, nb05, nb07, nb08, nb09, nb11
 from asynclab.tinyloop import Sleep
 from asynclab.workloads import count_primes
 from verdicts import failed, passed
@@ -290,10 +290,10 @@ def test_09_capped(capsys):
 
 def test_10_quiz(capsys):
     right = {1: "D", 2: "B", 3: "E", 4: "C", 5: "F", 6: "A"}
-    passed(capsys, nb10.check_quiz(right))
-    failed(capsys, nb10.check_quiz({str(k): v for k, v in right.items()}), "no answer for snippet 1")
-    failed(capsys, nb10.check_quiz({**right, 1: "A"}), "snippet 1: not A")
-    failed(capsys, nb10.check_quiz({n: ... for n in right}), "every answer is still")
+    passed(capsys, nb11.check_quiz(right))
+    failed(capsys, nb11.check_quiz({str(k): v for k, v in right.items()}), "no answer for snippet 1")
+    failed(capsys, nb11.check_quiz({**right, 1: "A"}), "snippet 1: not A")
+    failed(capsys, nb11.check_quiz({n: ... for n in right}), "every answer is still")
 
 
 # -- notebook 07, with a real local server ----------------------------------------------------------

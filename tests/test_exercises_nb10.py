@@ -1,307 +1,536 @@
-"""The capstone check of notebook 10 passes a polite crawler and names each rule a
-crawler breaks; the quiz check explains wrong answers without giving them away.
+"""The checks of the notebook *Coordination, cancellation and debugging*.
 
-The crawlers here run against a real LocalServer (one for the module).  Any
-request to another host is refused by ``downloads.watch_requests`` before it leaves
-the machine.
+For every exercise: the solution passes, and typical wrong answers each get
+their own ❌ line (a hang, KeyboardInterrupt, None, a task left running, a
+forgotten await, and the mistakes specific to the exercise).  Nothing may be
+left running after a check, whatever the answer did.
 """
 
 from __future__ import annotations
 
 import asyncio
-import urllib.request
-import warnings
-from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
+import contextlib
+import threading
 
-import aiohttp
 import pytest
 
-from asynclab import check as course_check
-from asynclab.downloads import watch_requests
-from asynclab.exercises import nb10
-from asynclab.server import LocalServer
-
-LIMIT = 4
+from asynclab.exercises import nb10 as co
+from verdicts import failed, passed, run_and_list_leftovers
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(files=0, pages=30, latency=0.02, name="test-nb10") as s:
-        yield s
+blank = ...
 
 
-@pytest.fixture
-def fresh(server):
-    server.reset_stats()
-    return server
+def run(awaitable):
+    verdict, left = run_and_list_leftovers(awaitable)
+    assert left == [], f"the check left tasks running: {left}"
+    return verdict
 
 
-def _out(capsys) -> str:
-    return capsys.readouterr().out
+# -- 1 · deposit -----------------------------------------------------------------------
+async def deposit_right(account, lock, amount):
+    async with lock:
+        balance = account["balance"]
+        await asyncio.sleep(0.001)
+        account["balance"] = balance + amount
 
 
-async def _robots_via(session, start_url):
-    robots = RobotFileParser()
-    async with session.get(urljoin(start_url, "/robots.txt")) as response:
-        robots.parse((await response.text()).splitlines())
-    return robots
+async def deposit_racy(account, lock, amount):
+    balance = account["balance"]
+    await asyncio.sleep(0.001)
+    account["balance"] = balance + amount
 
 
-def make_crawler(*, workers=LIMIT, timeout=10, same_host=True, obey_robots=True, read_robots="session",
-                 dedupe="queue", one_session=True, task_done=True, group=True, record_broken=True,
-                 result="dict", follow=None):
-    """A queue-and-workers crawler like the notebook's, with one rule switchable off."""
-
-    async def crawl(start_url, limit=LIMIT):
-        host = urlsplit(start_url).netloc
-        pages, broken, seen = set(), {}, {start_url}
-        queue: asyncio.Queue = asyncio.Queue()
-        queue.put_nowait((start_url, None))
-        client_timeout = aiohttp.ClientTimeout(total=timeout) if isinstance(timeout, (int, float)) else timeout
-        async with aiohttp.ClientSession(timeout=client_timeout) as shared:
-            if read_robots == "session":
-                robots = await _robots_via(shared, start_url)
-            elif read_robots == "urllib":
-                robots = RobotFileParser(urljoin(start_url, "/robots.txt"))
-                robots.read()  # blocking urllib: the pitfall
-            else:
-                robots = None
-
-            def should_follow(link):
-                if follow is not None:
-                    return follow(link)
-                if same_host and urlsplit(link).netloc != host:
-                    return False
-                if obey_robots and robots is not None and not robots.can_fetch("*", link):
-                    return False
-                if dedupe == "queue":
-                    return link not in seen
-                if dedupe == "fetch":
-                    return link not in pages
-                return True
-
-            async def get(session, url):
-                async with session.get(url) as response:
-                    if response.status != 200:
-                        return None
-                    return await response.text()
-
-            async def worker():
-                while True:
-                    url, parent = await queue.get()
-                    try:
-                        if one_session:
-                            html = await get(shared, url)
-                        else:
-                            async with aiohttp.ClientSession(timeout=client_timeout) as own:
-                                html = await get(own, url)
-                        if html is None:
-                            if record_broken:
-                                broken[url] = parent
-                            continue
-                        pages.add(url)
-                        for link in nb10.links_in(html, url):
-                            if should_follow(link):
-                                seen.add(link)
-                                queue.put_nowait((link, url))
-                    except (aiohttp.ClientError, asyncio.TimeoutError):
-                        if record_broken:
-                            broken[url] = parent
-                    finally:
-                        if task_done:
-                            queue.task_done()
-
-            if group:
-                async with asyncio.TaskGroup() as tg:
-                    tasks = [tg.create_task(worker()) for _ in range(workers)]
-                    await queue.join()
-                    for t in tasks:
-                        t.cancel()
-            else:
-                tasks = [asyncio.create_task(worker()) for _ in range(workers)]
-                await queue.join()  # and the workers are never stopped
-        if result == "none":
-            return None
-        return {"pages": pages, "broken": broken}
-
-    return crawl
+async def deposit_lock_only_write(account, lock, amount):
+    balance = account["balance"]
+    await asyncio.sleep(0.001)
+    async with lock:
+        account["balance"] = balance + amount
 
 
-def check(server, crawl, *, time_limit=20.0):
-    async def main():
-        run = await course_check.run(crawl(server.url + "/site/index.html"), time_limit=time_limit)
-        verdict = nb10.check_crawl(run, server, limit=LIMIT)
-        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        return verdict, run, left
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ResourceWarning)
-        verdict, run, left = asyncio.run(main())
-    assert left == [], f"tasks outlived the check: {left}"
-    return verdict, run
+async def deposit_sync_with(account, lock, amount):
+    with lock:
+        account["balance"] += amount
 
 
-# -- the site and the helpers ----------------------------------------------------------
-def test_links_in_resolves_and_drops_fragments_and_repeats():
-    html = '<p><a href="/a.html">a</a> <a href="b.html#x">b</a> <a href="/a.html">again</a> <a>none</a></p>'
-    assert nb10.links_in(html, "http://h:1/site/p.html") == ["http://h:1/a.html", "http://h:1/site/b.html"]
+async def deposit_hangs(account, lock, amount):
+    await lock.acquire()            # never released
+    account["balance"] += amount
 
 
-def test_site_map_of_the_notebook_site():
-    site = nb10.site_map(30, 0)
-    assert len(site.reachable) == 28 and len(site.broken) == 5
-    assert "/site/private/secret.html" not in site.reachable
-    assert site.reachable["/site/index.html"] is None
-    assert all(parent in site.reachable for parent in site.broken.values())
+async def deposit_interrupt(account, lock, amount):
+    raise KeyboardInterrupt
 
 
-def test_watch_requests_refuses_other_hosts_and_restores_aiohttp():
-    original = aiohttp.ClientSession._request
-
-    async def main():
-        async with aiohttp.ClientSession() as session:
-            with pytest.raises(aiohttp.ClientConnectionError, match="not on this machine"):
-                async with session.get("http://example.invalid/x"):
-                    pass
-
-    with watch_requests() as log:
-        asyncio.run(main())
-    assert aiohttp.ClientSession._request is original
-    assert [r.refused for r in log.requests] == [True]
+async def deposit_forgets_await(account, lock, amount):
+    async with lock:
+        asyncio.sleep(0.001)
+        account["balance"] += amount
 
 
-# -- right answers -----------------------------------------------------------------------
-def test_polite_crawler_passes(fresh, capsys):
-    verdict, run = check(fresh, make_crawler())
-    out = _out(capsys)
-    assert verdict, out
-    assert out.startswith("✅ all 28 pages found, all 5 broken links reported")
-    assert run.rec is not None and run.rec.max_overlap() >= 2
+async def deposit_leaves_task(account, lock, amount):
+    async with lock:
+        account["balance"] += amount
+    asyncio.create_task(asyncio.sleep(1))
 
 
-def test_semaphore_crawler_passes_too(fresh, capsys):
-    async def crawl(start_url, limit=LIMIT):
-        host = urlsplit(start_url).netloc
-        pages, broken, seen = set(), {}, {start_url}
-        gate = asyncio.Semaphore(limit)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            robots = await _robots_via(session, start_url)
-            async with asyncio.TaskGroup() as tg:
-                async def visit(url, parent):
-                    async with gate:
-                        async with session.get(url) as response:
-                            html = await response.text() if response.status == 200 else None
-                    if html is None:
-                        broken[url] = parent
-                        return
-                    pages.add(url)
-                    for link in nb10.links_in(html, url):
-                        if urlsplit(link).netloc == host and robots.can_fetch("*", link) and link not in seen:
-                            seen.add(link)
-                            tg.create_task(visit(link, url))
-                tg.create_task(visit(start_url, None))
-        return {"pages": pages, "broken": broken}
-
-    verdict, _ = check(fresh, crawl)
-    assert verdict, _out(capsys)
+async def deposit_blank(account, lock, amount):
+    async with ...:
+        account["balance"] += amount
 
 
-# -- each broken rule gets its own words --------------------------------------------------
-def test_the_notebook_skeleton(fresh, capsys):
-    verdict, _ = check(fresh, make_crawler(workers=1, timeout=None, follow=lambda link: False))
-    out = _out(capsys)
-    assert not verdict
-    assert "❌ Not yet: 4 things to fix:" in out
-    assert "27 of the 28 reachable pages were never fetched, e.g. /site/page-04.html, linked from " \
-           "/site/index.html: that page was fetched, but its link was not followed (look at should_follow)" in out
-    assert "5 of the 5 broken links are missing" in out
-    assert "aiohttp's default is 5 minutes" in out
-    assert "never had two requests in flight at once" in out
+async def deposit_no_wait(account, lock, amount):
+    account["balance"] += amount    # right total, but no lock: it only works without an await
 
 
-@pytest.mark.parametrize("options, words", [
-    (dict(workers=1), "never had two requests in flight at once"),
-    (dict(workers=12), "more than the limit of 4"),
-    (dict(timeout=None), "aiohttp's default is 5 minutes"),
-    (dict(timeout=3600), "aiohttp's default is 5 minutes"),
-    (dict(same_host=False), "followed links to another host (example.invalid)"),
-    (dict(obey_robots=False), "it fetched /site/private/secret.html, which /robots.txt disallows"),
-    (dict(read_robots="none", obey_robots=False), "it never read /robots.txt"),
-    (dict(read_robots="urllib"), "did not go through your ClientSession"),
-    (dict(dedupe="fetch"), "were fetched more than once"),
-    (dict(one_session=False), "ClientSessions made requests"),
-    (dict(record_broken=False), "5 of the 5 broken links are missing from result['broken'], e.g. "
-                                "/site/gone-12.html, which was fetched but is not in the result"),
-    (dict(result="none"), "Is the `return` line missing?"),
+def test_deposit_solution(capsys):
+    passed(capsys, run(co.check_deposit(deposit_right)))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (deposit_racy, "updates were lost"),
+    (deposit_lock_only_write, "updates were lost"),
+    (deposit_sync_with, "not `with lock:`"),
+    (deposit_hangs, "it hangs"),
+    (deposit_interrupt, "KeyboardInterrupt"),
+    (deposit_forgets_await, "never awaited"),
+    (deposit_leaves_task, "still running"),
+    (deposit_blank, "blank"),
+    (deposit_no_wait, "did not queue on the lock"),
+    (..., "not a function"),
 ])
-def test_each_rule(fresh, capsys, options, words):
-    verdict, _ = check(fresh, make_crawler(**options))
-    out = _out(capsys)
-    assert not verdict and out.startswith("❌ Not yet:") and words in out, out
+def test_deposit_wrong(capsys, answer, words):
+    failed(capsys, run(co.check_deposit(answer)), words)
 
 
-def test_workers_left_running(fresh, capsys):
-    verdict, run = check(fresh, make_crawler(group=False))
-    out = _out(capsys)
-    assert not verdict and "still running when crawl() returned" in out, out
-    assert len(run.lost) == LIMIT
+# -- 2 · sensor ------------------------------------------------------------------------
+import time  # noqa: E402
 
 
-def test_a_crash_points_at_the_line(fresh, capsys):
-    def follow(link):
-        return undefined_name  # noqa: F821  (the learner's typo)
-
-    verdict, _ = check(fresh, make_crawler(follow=follow))
-    out = _out(capsys).strip()
-    assert not verdict
-    assert "NameError: name 'undefined_name' is not defined" in out
-    assert "`return undefined_name" in out and "\n" not in out
+def sensor_right(loop, queue, n):
+    for i in range(n):
+        time.sleep(0.005)
+        loop.call_soon_threadsafe(queue.put_nowait, i)
+    loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
-def test_a_blank_timeout_is_named(fresh, capsys):
-    verdict, _ = check(fresh, make_crawler(timeout=...))
-    out = _out(capsys)
-    assert not verdict and "`...`" in out, out
+def sensor_direct(loop, queue, n):
+    for i in range(n):
+        queue.put_nowait(i)
+    queue.put_nowait(None)
 
 
-def test_a_hanging_crawler_is_stopped(fresh, capsys):
-    verdict, run = check(fresh, make_crawler(task_done=False), time_limit=2)
-    out = _out(capsys)
-    assert not verdict and run.timed_out
-    assert "still running after 2 s" in out and "queue.join()" in out, out
+def sensor_call_soon(loop, queue, n):
+    for i in range(n):
+        loop.call_soon(queue.put_nowait, i)
+    loop.call_soon(queue.put_nowait, None)
 
 
-def test_not_a_coroutine(fresh, capsys):
-    async def main():
-        return [nb10.check_crawl(await course_check.run(x), fresh, limit=LIMIT) for x in (..., make_crawler())]
-
-    assert not any(asyncio.run(main()))
-    out = _out(capsys)
-    assert "still `...`" in out and "call it" in out, out
+def sensor_no_end(loop, queue, n):
+    for i in range(n):
+        loop.call_soon_threadsafe(queue.put_nowait, i)
 
 
-# -- the quiz -----------------------------------------------------------------------------
-RIGHT = {1: "D", 2: "B", 3: "E", 4: "C", 5: "F", 6: "A"}
+def sensor_blank(loop, queue, n):
+    for i in range(n):
+        blank(queue.put_nowait, i)
 
 
-def test_quiz_right(capsys):
-    assert nb10.check_quiz(dict(RIGHT))
-    assert nb10.check_quiz({k: v.lower() for k, v in RIGHT.items()})
-    assert _out(capsys).count("✅ all 6 pitfalls spotted.") == 2
+def sensor_interrupt(loop, queue, n):
+    raise KeyboardInterrupt
 
 
-def test_quiz_blank_partial_wrong_and_invalid(capsys):
-    assert not nb10.check_quiz({n: ... for n in RIGHT})
-    assert "every answer is still `...`" in _out(capsys)
+def sensor_returns_none_only(loop, queue, n):
+    loop.call_soon_threadsafe(queue.put_nowait, None)
 
-    answers = {**RIGHT, 2: "C", 6: ..., 4: "Z"}
-    assert not nb10.check_quiz(answers)
-    out = _out(capsys)
-    assert "snippet 2: not C. Ask yourself: what does time.sleep do" in out
-    assert "snippet 4: 'Z' is not one of the letters A to F" in out
-    assert "still `...`: snippet 6" in out
-    assert "B" not in out.replace("BaseException", ""), "the right letter must not be given away"
 
-    assert not nb10.check_quiz(["D"])
-    assert "should be a dict" in _out(capsys)
+async def sensor_async(loop, queue, n):
+    pass
+
+
+def sensor_coroutine_threadsafe(loop, queue, n):
+    for i in [*range(n), None]:
+        asyncio.run_coroutine_threadsafe(queue.put(i), loop).result(timeout=1)
+
+
+def test_sensor_solution(capsys):
+    passed(capsys, run(co.check_sensor(sensor_right)))
+
+
+def test_sensor_run_coroutine_threadsafe_also_passes(capsys):
+    passed(capsys, run(co.check_sensor(sensor_coroutine_threadsafe)))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (sensor_direct, "queue.put_nowait(...) was called from the sensor thread"),
+    (sensor_call_soon, "loop.call_soon(...) was called from the sensor thread"),
+    (sensor_no_end, "waited in vain"),
+    (sensor_blank, "blank"),
+    (sensor_interrupt, "KeyboardInterrupt"),
+    (sensor_returns_none_only, "expected [0, 1, 2, 3, 4]"),
+    (sensor_async, "ordinary `def`"),
+])
+def test_sensor_wrong(capsys, answer, words):
+    before = threading.active_count()
+    failed(capsys, run(co.check_sensor(answer)), words)
+    assert threading.active_count() <= before + 1  # the sensor thread was joined (a pool thread may stay)
+
+
+# -- 3 · checkout ----------------------------------------------------------------------
+async def checkout_right(payment):
+    return await asyncio.shield(payment)
+
+
+async def checkout_plain(payment):
+    return await payment
+
+
+async def checkout_no_wait(payment):
+    return "ok"
+
+
+async def checkout_hangs(payment):
+    await asyncio.Event().wait()
+
+
+async def checkout_interrupt(payment):
+    raise KeyboardInterrupt
+
+
+async def checkout_forgets_await(payment):
+    asyncio.shield(payment)
+    asyncio.sleep(1)
+
+
+async def checkout_leaves_task(payment):
+    asyncio.create_task(asyncio.sleep(1))
+    return "ok"
+
+
+def test_checkout_solution(capsys):
+    passed(capsys, run(co.check_checkout(checkout_right)))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (checkout_plain, "cancelled the payment half way"),
+    (checkout_no_wait, "at once"),
+    (checkout_hangs, "gave up after"),   # never returns the payment's result
+    (checkout_interrupt, "KeyboardInterrupt"),
+    (checkout_forgets_await, "never awaited"),
+    (checkout_leaves_task, "still running"),
+])
+def test_checkout_wrong(capsys, answer, words):
+    failed(capsys, run(co.check_checkout(answer)), words)
+
+
+# -- 4 · deadline ----------------------------------------------------------------------
+async def deadline_right():
+    return await asyncio.to_thread(co.blocking_fetch, 1.0, timeout=0.2)
+
+
+async def deadline_outside():
+    async with asyncio.timeout(0.2):
+        return await asyncio.to_thread(co.blocking_fetch, 1.0)
+
+
+async def deadline_none():
+    return await asyncio.to_thread(co.blocking_fetch, 0.3)
+
+
+async def deadline_blank():
+    return await asyncio.to_thread(co.blocking_fetch, 1.0, ...)
+
+
+async def deadline_hangs():
+    await asyncio.Event().wait()
+
+
+async def deadline_interrupt():
+    raise KeyboardInterrupt
+
+
+async def deadline_forgets_await():
+    asyncio.to_thread(co.blocking_fetch, 1.0, timeout=0.2)
+
+
+async def deadline_leaves_task():
+    asyncio.create_task(asyncio.sleep(1))
+    raise TimeoutError
+
+
+def test_deadline_solution(capsys):
+    passed(capsys, run(co.check_deadline(deadline_right)))
+    assert co.threads_busy() == 0
+
+
+@pytest.mark.parametrize("answer, words", [
+    (deadline_outside, "the thread went on waiting"),
+    (deadline_none, "waited the full"),
+    (deadline_blank, "blank"),
+    (deadline_hangs, "it hangs"),
+    (deadline_interrupt, "KeyboardInterrupt"),
+    (deadline_forgets_await, "never awaited"),
+])
+def test_deadline_wrong(capsys, answer, words):
+    failed(capsys, run(co.check_deadline(answer)), words)
+    assert co.threads_busy() == 0
+
+
+def test_blocking_fetch():
+    assert co.blocking_fetch(0.01) == "data"
+    with pytest.raises(TimeoutError):
+        co.blocking_fetch(0.5, timeout=0.01)
+
+
+# -- 5 · first_three -------------------------------------------------------------------
+async def first_right(ticker, log):
+    items = []
+    async with contextlib.aclosing(ticker(log)) as ticks:
+        async for tick in ticks:
+            items.append(tick)
+            if len(items) == 3:
+                break
+    return items
+
+
+async def first_no_close(ticker, log):
+    items = []
+    async for tick in ticker(log):
+        items.append(tick)
+        if len(items) == 3:
+            break
+    return items
+
+
+async def first_no_return(ticker, log):
+    await first_right(ticker, log)
+
+
+async def first_hangs(ticker, log):
+    async with contextlib.aclosing(ticker(log)) as ticks:
+        async for tick in ticks:
+            pass
+    await asyncio.Event().wait()
+
+
+async def first_interrupt(ticker, log):
+    raise KeyboardInterrupt
+
+
+async def first_forgets_await(ticker, log):
+    first_right(ticker, log)
+    return [0, 1, 2]
+
+
+async def first_leaves_task(ticker, log):
+    asyncio.create_task(asyncio.sleep(1))
+    return await first_right(ticker, log)
+
+
+async def first_plain_with(ticker, log):
+    with ticker(log) as ticks:
+        return [t async for t in ticks]
+
+
+def test_first_three_solution(capsys):
+    passed(capsys, run(co.check_first_three(first_right)))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (first_no_close, "had not run"),
+    (first_no_return, "returned None"),
+    (first_hangs, "it hangs"),
+    (first_interrupt, "KeyboardInterrupt"),
+    (first_forgets_await, "never awaited"),
+    (first_leaves_task, "still running"),
+    (first_plain_with, "raised TypeError"),
+])
+def test_first_three_wrong(capsys, answer, words):
+    failed(capsys, run(co.check_first_three(answer)), words)
+
+
+# -- 6 · send_all ----------------------------------------------------------------------
+async def send_right(writer, chunks):
+    for chunk in chunks:
+        writer.write(chunk)
+        await writer.drain()
+
+
+async def send_no_drain(writer, chunks):
+    for chunk in chunks:
+        writer.write(chunk)
+
+
+async def send_forgets_await(writer, chunks):
+    for chunk in chunks:
+        writer.write(chunk)
+        writer.drain()
+
+
+async def send_half(writer, chunks):
+    for chunk in chunks[: len(chunks) // 2]:
+        writer.write(chunk)
+        await writer.drain()
+
+
+async def send_hangs(writer, chunks):
+    await asyncio.Event().wait()
+
+
+async def send_interrupt(writer, chunks):
+    raise KeyboardInterrupt
+
+
+async def send_leaves_task(writer, chunks):
+    asyncio.create_task(asyncio.sleep(1))
+    await send_right(writer, chunks)
+
+
+def test_send_solution(capsys):
+    passed(capsys, run(co.check_send(send_right)))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (send_no_drain, "piled up in memory"),
+    (send_forgets_await, "never awaited"),
+    (send_half, "the reader got"),
+    (send_hangs, "it hangs"),
+    (send_interrupt, "KeyboardInterrupt"),
+    (send_leaves_task, "still running"),
+])
+def test_send_wrong(capsys, answer, words):
+    failed(capsys, run(co.check_send(answer)), words)
+
+
+# -- 7 · shut_down ---------------------------------------------------------------------
+async def shut_right(tasks):
+    for task in tasks:
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    return sum(isinstance(r, asyncio.CancelledError) for r in results)
+
+
+async def shut_no_await(tasks):
+    for task in tasks:
+        task.cancel()
+    return len(tasks)
+
+
+async def shut_no_cancel(tasks):
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return len(tasks)
+
+
+async def shut_gather_raises(tasks):
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks)
+
+
+async def shut_no_return(tasks):
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def shut_interrupt(tasks):
+    raise KeyboardInterrupt
+
+
+async def shut_forgets_await(tasks):
+    for task in tasks:
+        task.cancel()
+    asyncio.sleep(0.1)
+    return len(tasks)
+
+
+async def shut_leaves_task(tasks):
+    asyncio.create_task(asyncio.sleep(1))
+    return await shut_right(tasks)
+
+
+def test_shut_down_solution(capsys):
+    passed(capsys, run(co.check_shut_down(shut_right)))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (shut_no_await, "had cleaned up"),
+    (shut_no_cancel, "it hangs"),
+    (shut_gather_raises, "CancelledError"),
+    (shut_no_return, "returned None"),
+    (shut_interrupt, "KeyboardInterrupt"),
+    (shut_forgets_await, "never awaited"),
+    (shut_leaves_task, "still running"),
+])
+def test_shut_down_wrong(capsys, answer, words):
+    failed(capsys, run(co.check_shut_down(answer)), words)
+
+
+# -- 8 · innermost ---------------------------------------------------------------------
+def innermost_right(task):
+    coro = task.get_coro()
+    while inspect.iscoroutine(coro.cr_await):
+        coro = coro.cr_await
+    return coro.__name__
+
+
+def innermost_outer(task):
+    return task.get_coro().__name__
+
+
+def innermost_middle(task):
+    return task.get_coro().cr_await.__name__
+
+
+def innermost_none(task):
+    task.get_coro()
+
+
+def innermost_interrupt(task):
+    raise KeyboardInterrupt
+
+
+async def innermost_async(task):
+    return "_inner"
+
+
+def innermost_blank(task):
+    return blank(task)
+
+
+import inspect  # noqa: E402
+
+
+def test_innermost_solution(capsys):
+    passed(capsys, run(co.check_innermost(innermost_right)))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (innermost_outer, "outermost"),
+    (innermost_middle, "one level short"),
+    (innermost_none, "returned None"),
+    (innermost_interrupt, "KeyboardInterrupt"),
+    (innermost_async, "returned a coroutine"),
+    (innermost_blank, "blank"),
+])
+def test_innermost_wrong(capsys, answer, words):
+    failed(capsys, run(co.check_innermost(answer)), words)
+
+
+# -- the common runner -----------------------------------------------------------------
+def test_run_answer_refuses_a_non_coroutine(capsys):
+    rec, problem = asyncio.run(co.run_answer(co.EXERCISES["deposit"], 42))
+    assert rec is None and "async def" in problem
+
+
+def test_run_answer_stops_a_task_that_swallows_cancellation():
+    async def stubborn():               # swallows its cancellation, then goes on for 0.5 s
+        for _ in range(10):
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                pass
+
+    exercise = co.Exercise("stubborn", 0.2, "")
+    rec, problem = asyncio.run(asyncio.wait_for(co.run_answer(exercise, stubborn()), 5))
+    assert "it hangs" in problem
