@@ -37,7 +37,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..check import Verdict, attempt, report
+from ..check import Verdict, report
+from ..check import run as check_run
 from ..timeline import Recording, seconds
 
 __all__ = [
@@ -149,24 +150,16 @@ async def run_answer(exercise: Exercise, coro: Any) -> tuple[Recording | None, s
         return None, f"`{name}` is still `...`: write the function, then run the cell again."
     if not inspect.iscoroutine(coro):
         return None, f"{name}(...) should be a coroutine: define it with `async def`."
-    before = asyncio.all_tasks()
-    runner = asyncio.ensure_future(attempt(f"{name} (check)", coro, grace=0.5))
-    done, _ = await asyncio.wait({runner}, timeout=exercise.limit)
-    hung = not done
-    if hung:
-        runner.cancel()
-        await asyncio.wait({runner}, timeout=0.5)
-    strays = [t for t in asyncio.all_tasks() - before if t is not runner and not t.done()]
-    for task in strays:
-        task.cancel()
-    if strays:
-        await asyncio.wait(strays, timeout=0.5)
-    for task in [runner, *strays]:  # retrieve errors, so asyncio does not log them
-        if task.done() and not task.cancelled():
-            task.exception()
-    if hung or not runner.done() or runner.cancelled() or runner.exception() is not None:
+    run = await check_run(coro, time_limit=exercise.limit, title=f"{name} (check)")
+    if run.problem is not None:  # a `...` blank, or not a coroutine: check.run says which
+        return None, run.problem.replace(f"`{type(coro).__name__}`", f"`{name}`")
+    if run.error is not None and _is_blank_error(run.error):
+        return run.rec, f"a `...` blank is still there in {name}: replace it and run the cell again."
+    if run.timed_out or run.rec is None:
         return None, (f"{name} did not finish within {seconds(exercise.limit)}: it hangs. {exercise.hang}")
-    rec = runner.result()
+    rec = run.rec
+    rec.error = run.error
+    rec.never_awaited = list(run.never_awaited)
     return rec, _common_problem(exercise, rec)
 
 
