@@ -375,18 +375,38 @@ def _code_text(line: str) -> str:
     return line
 
 
+def _in_cell(filename: str) -> bool:
+    return filename.startswith("<") or "ipykernel" in filename
+
+
 def _where(frame: Any) -> str | None:
     """``main, line 3: time.sleep(0.3)``: the innermost line of the learner's code.
 
-    Lines of a notebook cell are numbered as IPython numbers them in a cell;
-    a line in a module file names the file too (``is_prime, workloads.py line 68``)."""
+    A line in a notebook cell wins over lines in modules it called (the cell is
+    what the learner wrote: ``crunch, line 2: return count_primes(N)`` rather
+    than a line deep inside ``count_primes``); lines of a notebook cell are
+    numbered as IPython numbers them in a cell, a line in a module file names
+    the file too (``is_prime, workloads.py line 68``)."""
+    first = None
+    probe = frame
+    while probe is not None:
+        code = probe.f_code
+        if _is_user(code):
+            if _in_cell(code.co_filename):
+                frame = probe
+                break
+            if first is None:
+                first = probe
+        probe = probe.f_back
+    else:
+        frame = first
     while frame is not None:
         code = frame.f_code
         if _is_user(code):
             line = _code_text(linecache.getline(code.co_filename, frame.f_lineno).strip())
             name = code.co_qualname.rsplit(".<locals>.", 1)[-1]
             filename = code.co_filename
-            in_cell = filename.startswith("<") or "ipykernel" in filename
+            in_cell = _in_cell(filename)
             place = f"line {frame.f_lineno}" if in_cell else f"{os.path.basename(filename)} line {frame.f_lineno}"
             return f"{name}, {place}: {line}" if line else f"{name}, {place}"
         frame = frame.f_back
@@ -618,7 +638,12 @@ class _Watch:
         sample, end = self.samples.get(step), self.ends.get(step)
         out: dict[str, Any] = {}
         if sample is not None and sample[3]:
-            out["where"] = sample[3].most_common(1)[0][0]
+            lines = sample[3]
+            where = lines.most_common(1)[0][0]
+            if len(lines) > 1:  # a loop: the line varies from sample to sample, the function does not
+                functions = {w.split(",")[0] for w in lines}
+                where = f"{where.split(',')[0]} (a loop)" if len(functions) == 1 else where.split(",")[0]
+            out["where"] = where
         if sample is not None and end is not None and sample[1] is not None:
             span = max(end[0] - sample[0], 1e-9)
             out["cpu"] = max(0.0, end[1] - sample[1]) / span * duration

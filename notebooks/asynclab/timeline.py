@@ -55,6 +55,7 @@ LEGEND_COLOUR = "#333333"
 
 #: What a wait is for -> (group, hatch, legend text)
 WAIT_GROUPS = {
+    "plain": ("///", "waiting (not running)"),
     "world": ("///", "waiting: I/O or a timer"),
     "sync": ("...", "waiting: lock, semaphore, queue or event"),
     "task": ("\\\\\\", "waiting for another task"),
@@ -62,6 +63,8 @@ WAIT_GROUPS = {
 
 
 def wait_group(reason: str | None) -> str:
+    if reason is None:  # a hand-made recording (threads, processes): nobody said what for
+        return "plain"
     if reason in SYNC_REASONS:
         return "sync"
     if reason == "task":
@@ -202,6 +205,7 @@ def profile(rec: Recording, *, bins: int = 300) -> tuple[list[float], dict[str, 
             state = "blocked" if rec.on_loop and s.blocks() else "running"
         else:
             state = wait_group(s.reason)
+            state = "world" if state == "plain" else state
         by_state[state].append((s.start, s.end))
     counts: dict[str, list[float]] = {}
     for state, pairs in by_state.items():
@@ -299,11 +303,11 @@ def draw(*recordings: Recording, min_width: float = 0.004, window: tuple[float, 
         ax.grid(axis="x", alpha=0.3)
     last = axes[-1, 0]
     last.set_xlim(lo, hi)
-    last.set_xlabel("seconds since start" if window is None else f"seconds since start (window {lo:g}–{hi:g} s)")
+    last.set_xlabel("seconds since start" if window is None else f"seconds since start (window {lo:.3f}–{hi:.3f} s)")
     handles = []
     if used["run"]:
         handles.append(Patch(facecolor=LEGEND_COLOUR, edgecolor=LEGEND_COLOUR, label="running Python code"))
-    for group in ("world", "sync", "task"):
+    for group in ("plain", "world", "sync", "task"):
         if group in used_waits:
             hatch, text = WAIT_GROUPS[group]
             handles.append(Patch(facecolor="white", edgecolor=LEGEND_COLOUR, hatch=hatch, label=text))
