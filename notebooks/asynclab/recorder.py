@@ -108,6 +108,8 @@ def _origin(code: Any) -> str:
         real = os.path.realpath(name) if os.sep in name else name
         if real.startswith(_ASYNCIO_DIR):
             found = "asyncio"
+        elif name.startswith("<frozen"):  # the standard library's frozen modules (runpy, importlib)
+            found = "library"
         elif real.startswith(_MACHINERY):
             found = "course"
         elif real.startswith(_LIBRARY_DIRS):
@@ -376,7 +378,8 @@ def _code_text(line: str) -> str:
 
 
 def _in_cell(filename: str) -> bool:
-    return filename.startswith("<") or "ipykernel" in filename
+    """A notebook cell's code (ipykernel names its files after itself)."""
+    return "ipykernel" in filename or filename.startswith("<ipython-input")
 
 
 def _where(frame: Any) -> str | None:
