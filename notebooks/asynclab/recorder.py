@@ -377,6 +377,9 @@ def _code_text(line: str) -> str:
     return line
 
 
+_ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
 def _in_cell(filename: str) -> bool:
     """A notebook cell's code (ipykernel names its files after itself)."""
     return "ipykernel" in filename or filename.startswith("<ipython-input")
@@ -385,24 +388,27 @@ def _in_cell(filename: str) -> bool:
 def _where(frame: Any) -> str | None:
     """``main, line 3: time.sleep(0.3)``: the innermost line of the learner's code.
 
-    A line in a notebook cell wins over lines in modules it called (the cell is
-    what the learner wrote: ``crunch, line 2: return count_primes(N)`` rather
-    than a line deep inside ``count_primes``); lines of a notebook cell are
+    The line of the learner's coroutine that was running wins over lines in the
+    plain functions it called (``compute, line 8: busy_for(0.2)`` rather than a
+    line of the loop inside ``busy_for``, which varies from sample to sample),
+    then a line in a notebook cell over lines in modules; lines of a notebook cell are
     numbered as IPython numbers them in a cell, a line in a module file names
     the file too (``is_prime, workloads.py line 68``)."""
-    first = None
+    first = cell = None
     probe = frame
     while probe is not None:
         code = probe.f_code
         if _is_user(code):
-            if _in_cell(code.co_filename):
+            if code.co_flags & _ASYNC_FLAGS:  # the coroutine that was running: its line is the call made
                 frame = probe
                 break
+            if cell is None and _in_cell(code.co_filename):
+                cell = probe
             if first is None:
                 first = probe
         probe = probe.f_back
     else:
-        frame = first
+        frame = cell or first
     while frame is not None:
         code = frame.f_code
         if _is_user(code):
