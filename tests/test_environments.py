@@ -93,9 +93,6 @@ def test_the_suite_runs_on_a_supported_python():
     assert here in supported(), f"Python {here[0]}.{here[1]} is not one the course supports (course.toml)"
 
 
-# Notebooks 03, 08 and 09 were refreshed with 3.14 when it was pinned; the others wait
-# for the full refresh after the recorder rewrite. Remove this mark after it.
-@pytest.mark.xfail(reason="not every notebook has been refreshed with the pinned Python yet", strict=False)
 def test_committed_outputs_come_from_the_pinned_python():
     import nbformat
 
