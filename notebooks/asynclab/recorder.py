@@ -66,7 +66,6 @@ import gc
 import inspect
 import linecache
 import os
-import re
 import sys
 import sysconfig
 import _thread
@@ -133,7 +132,6 @@ def _code_of(obj: Any) -> Any:
 # --------------------------------------------------------------------------
 # Labels
 # --------------------------------------------------------------------------
-_DEFAULT_TASK_NAME = re.compile(r"^(Task-\d+|None)$")
 
 
 def _short(value: Any) -> str:
