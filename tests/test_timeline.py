@@ -292,6 +292,25 @@ def test_unfinished_tasks_are_listed_and_watched_a_little_longer():
     assert rec.extent("pause('late', 0.1)")[1] > rec.wall
 
 
+def test_a_recording_read_later_sees_the_grace_period_and_outlives_its_watch():
+    async def main():
+        main.task = asyncio.create_task(pause("late", 0.1))
+        await asyncio.sleep(0.01)
+
+    async def outer():
+        rec = await measure("read later", main())
+        await main.task  # finishes inside the grace period (0.25 s)
+        other = await measure("another", all_at_once(), grace=0)  # a measurement opened and closed since
+        return rec, other
+
+    rec, other = run(outer())
+    # read for the first time only now, after the loop has closed
+    assert rec.outcome("pause('late', 0.1)") == "running"  # at the return
+    assert rec.info["pause('late', 0.1)"].later == "returned"
+    assert rec.extent("pause('late', 0.1)")[1] > rec.wall
+    assert other.max_overlap() == 3 and len(other.worker_lanes) == 3
+
+
 def test_outcomes_of_a_taskgroup_with_a_failing_child():
     from programs import taskgroup_with_a_failure
 

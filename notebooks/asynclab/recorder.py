@@ -42,7 +42,9 @@ counts as blocking only if the thread used the CPU or went to sleep by itself
 sampler only runs while a measurement is open and only reads.
 
 Costs and limits, honestly: one Python call per loop callback while recording
-(see ``benchmarks/recorder_overhead.py``); a learner's own task factory (e.g.
+(see ``benchmarks/recorder_overhead.py``); the log is turned into spans only
+when the recording is first read (a drawing, a check, ``max_overlap()``), so
+that work is never inside the measured time; a learner's own task factory (e.g.
 ``asyncio.eager_task_factory``) stays in charge, wrapped for the duration only
 so that eager first steps are seen, and whatever factory the code installs is
 what stays installed; the sampler thread exists (in ``sys._current_frames()``,
@@ -82,6 +84,7 @@ __all__ = ["measure"]
 _ORIGINAL_RUN = asyncio.events.Handle._run
 _OWNER: contextvars.ContextVar = contextvars.ContextVar("asynclab_measure")
 _SAMPLE_EVERY = 0.005  # seconds between looks at a long step
+_IDLE_EVERY = 0.02  # between looks while no step has been long: each look takes the GIL from the loop
 
 # --------------------------------------------------------------------------
 # Whose code is it?
@@ -249,11 +252,12 @@ class _TaskRecord:
     """What the recorder knows about one task; holds it only weakly."""
 
     __slots__ = ("ref", "base", "runs", "task_name", "origin", "seg_ref", "seg_label", "index",
-                 "done_at", "done_state", "error", "__weakref__")
+                 "done_at", "done_state", "error", "owner", "__weakref__")
 
-    def __init__(self, task: Any, labelled: collections.Counter) -> None:
+    def __init__(self, task: Any, labelled: collections.Counter, owner: "_Session | None" = None) -> None:
         self.ref = weakref.ref(task, self._destroyed)
         self.index = -1  # its number in the watch's rec_list
+        self.owner = owner  # the measurement whose code created it (None: outside any)
         coro = task.get_coro()
         code = _code_of(coro)
         self.origin = _origin(code) if code is not None else "asyncio"
@@ -470,18 +474,20 @@ class _Watch:
             return
         self.note_step(task, owner, step, t0, t1)
 
-    def record(self, task: Any) -> _TaskRecord:
+    def record(self, task: Any, owner: "_Session | None" = None) -> _TaskRecord:
         rec = self.records.get(id(task))
         if rec is None or rec.ref() is not task:
-            rec = self.records[id(task)] = _TaskRecord(task, self.labelled)
+            rec = self.records[id(task)] = _TaskRecord(task, self.labelled, owner)
             rec.index = len(self.rec_list)
             self.rec_list.append(rec)
+        elif rec.owner is None and owner is not None:
+            rec.owner = owner
         return rec
 
     def note_step(self, task: Any, owner: Any, step: int, t0: float, t1: float,
                   rec: "_TaskRecord | None" = None) -> None:
         if rec is None:
-            rec = self.record(task)
+            rec = self.record(task, owner)
         if task.done():
             rec.note_done(task, t1)
             self.log.append((owner.index, rec.index, step, t0, t1, None, None))
@@ -600,8 +606,10 @@ class _Watch:
                 clock_id = _pthread_cpu(self.thread_id)
             except OSError:  # pragma: no cover
                 clock_id = None
+        pause = _IDLE_EVERY
         while True:
-            time.sleep(_SAMPLE_EVERY)
+            time.sleep(pause)
+            pause = _IDLE_EVERY
             if self.stopped:
                 return
             t0, step = self.step_t0, self.step
@@ -619,6 +627,7 @@ class _Watch:
             now = clock()
             if now - t0 < _SAMPLE_EVERY:
                 continue
+            pause = _SAMPLE_EVERY  # a long step: look often, to see which line it spends its time on
             frame = sys._current_frames().get(self.thread_id)
             where = _where(frame)
             del frame
@@ -699,8 +708,9 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
         if known is None or known.ref() is not task:
             known = None
             try:  # first sight of a task, before its first step: its arguments are still there to read
-                if self._context.get(_OWNER) is not None:
-                    known = watch.record(task)
+                first_owner = self._context.get(_OWNER)
+                if first_owner is not None:
+                    known = watch.record(task, first_owner)
             except Exception as exc:  # pragma: no cover
                 watch.errors.append(exc)
     watch.step_t0 = t0 = _clock()
@@ -791,16 +801,39 @@ def _close(watch: _Watch) -> None:
         old.until = float("-inf")
         if old.stop is None:
             old.stop = clock()
-    watch.log.clear()
-    watch.records.clear()
-    watch.rec_list.clear()
-    watch.samples.clear()
-    watch.ends.clear()
+    # the log, records and samples stay with the watch: recordings not yet
+    # built hold it, and it goes when they have been (or are gone)
+    watch.records = {}
 
 
 # --------------------------------------------------------------------------
 # Turning the log into a Recording
 # --------------------------------------------------------------------------
+def _find_late(watch: _Watch, session: _Session) -> None:
+    """Tasks created in the last steps that have not run yet: they wait in the
+    ready queue, and must be found before the loop runs them."""
+    session.late = []
+    for handle in list(getattr(watch.loop, "_ready", ())):
+        task = getattr(handle._callback, "__self__", None)
+        if isinstance(task, asyncio.Task) and not task.done():
+            owner = handle._context.get(_OWNER)
+            if owner is not None and session.owns(owner):
+                session.late.append(watch.record(task, owner))
+
+
+def _pending(watch: _Watch, session: _Session, first: int) -> bool:
+    """Whether a task the measured code created (since record ``first``) is
+    still alive and not done: its grace period is then worth watching."""
+    for rec in watch.rec_list[first:]:
+        owner = rec.owner
+        if (owner is not None and rec is not session.root and owner is not session.parent
+                and session.owns(owner) and rec.done_at is None):
+            task = rec.ref()
+            if task is not None and not task.done():
+                return True
+    return False
+
+
 def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
            failure: tuple[str, str | None]) -> None:
     start, stop = session.start, session.stop
@@ -831,15 +864,8 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
             mine = steps[who] = []
             order.append(who)
         mine.append(entry)
-    # tasks created in the last steps that have not run yet wait in the ready queue
     if session.late is None:
-        session.late = []
-        for handle in list(getattr(watch.loop, "_ready", ())):
-            task = getattr(handle._callback, "__self__", None)
-            if isinstance(task, asyncio.Task) and not task.done():
-                owner = handle._context.get(_OWNER)
-                if owner is not None and session.owns(owner):
-                    session.late.append(watch.record(task))
+        _find_late(watch, session)
     late = set(session.late)
     for who in session.late:
         if who not in steps:
@@ -989,6 +1015,7 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
     else:
         session.root_label = type(awaitable).__name__
     session.first = len(watch.log)
+    first_record = len(watch.rec_list)
     if caller is not None:
         session.root = watch.record(caller)
     watch.sessions.append(session)
@@ -1028,23 +1055,24 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
         if keep:
             recording.error = failure
     session.until = stop + grace
+    watching = False
     try:
         if isinstance(failure, asyncio.CancelledError):
             session.failure = ("cancelled", None)
         elif failure is not None:
             session.failure = ("raised", f"{type(failure).__name__}: {failure}" if str(failure)
                                else type(failure).__name__)
-        collecting = gc.isenabled()
-        gc.disable()  # building makes many small objects; collect once, not a hundred times
-        try:
-            _build(watch, session, recording, stop, session.failure)
-        finally:
-            if collecting:
-                gc.enable()
-        if grace > 0 and recording.pending:
+        _find_late(watch, session)
+        recording.root_lane = session.root_label if session.root is not None else None
+        watching = grace > 0 and (bool(session.late) or _pending(watch, session, first_record))
+        # The spans are built when the recording is first read (show(), max_overlap()...),
+        # not here: the cell goes on at once, and a read after the grace period sees it too.
+        recording._build_later(functools.partial(_build_now, watch, session, recording,
+                                                 stop + grace if watching else stop))
+        if watching:
             recording._refresh = functools.partial(_refresh, watch, session, recording)  # type: ignore[attr-defined]
     finally:
-        if grace == 0 or not recording.pending:
+        if not watching:
             session.until = stop
             watch.sessions.remove(session)
             if not watch.sessions:
@@ -1057,14 +1085,23 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
     return recording
 
 
+def _build_now(watch: _Watch, session: _Session, recording: Recording, until: float) -> None:
+    collecting = gc.isenabled()
+    gc.disable()  # building makes many small objects; collect once, not a hundred times
+    try:
+        _build(watch, session, recording, min(clock(), until), session.failure)
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _refresh(watch: _Watch, session: _Session, recording: Recording) -> None:
     """Bring in what the tasks still running at the return did in the grace period."""
+    if recording._build_pending():
+        return  # the first read builds it, grace period included
     if _WATCHES.get(watch.loop) is not watch or session not in watch.sessions:
         return
-    until = min(clock(), session.until)
-    wall, error = recording.wall, recording.error
-    _build(watch, session, recording, until, session.failure)
-    recording.wall, recording.error = wall, error
+    _build_now(watch, session, recording, session.until)
 
 
 install()

@@ -127,6 +127,9 @@ class LaneInfo:
     later: str | None = None
 
 
+_BUILT_LATER = ("spans", "info", "deadlines", "left_out", "_lane_order", "_tasks")
+
+
 @dataclass
 class Recording:
     """Spans of several lanes, measured against one shared start time.
@@ -161,6 +164,28 @@ class Recording:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _tasks: list[Any] = field(default_factory=list, repr=False)  # weak references
     _refresh: Any = field(default=None, repr=False)  # brings in the grace period (measure)
+
+    # -- built when first read (measure() hands the spans over lazily) ---------
+    def _build_later(self, build: Any) -> None:
+        """The spans, lane facts and deadlines come from ``build()`` when one of
+        them is first read: ``measure()`` returns at once, and the building is
+        paid by the first drawing or check, outside the measured time."""
+        for name in _BUILT_LATER:
+            self.__dict__.pop(name, None)
+        self.__dict__["_builder"] = build
+
+    def _build_pending(self) -> bool:
+        return "_builder" in self.__dict__
+
+    def __getattr__(self, name: str) -> Any:  # only called for attributes not set
+        state = self.__dict__
+        builder = state.get("_builder")
+        if builder is not None and name in _BUILT_LATER:
+            del state["_builder"]
+            state.update(spans=[], info={}, deadlines=[], left_out={}, _lane_order={}, _tasks=[])
+            builder()
+            return state[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def refresh(self) -> "Recording":
         """Add what tasks still running at the return did since (drawing calls this)."""
