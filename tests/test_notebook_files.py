@@ -89,6 +89,14 @@ def test_house_style(nb):
 
 
 @pytest.mark.parametrize("nb", COURSE, ids=IDS)
+def test_the_title_carries_the_notebooks_number(nb):
+    titles = [c.source.splitlines()[0] for c in load(nb).cells
+              if c.cell_type == "markdown" and c.source.startswith("# ")]
+    assert titles, f"{nb.file}: no '# NN · Title' heading"
+    assert titles[0].startswith(f"# {nb.number:02d} · "), f"{nb.file}: the title reads {titles[0]!r}"
+
+
+@pytest.mark.parametrize("nb", COURSE, ids=IDS)
 def test_navigation_cells_are_first_and_last_and_fresh(nb):
     notebook = load(nb)
     assert "nav-top" in tags(notebook.cells[0]) and "nav-bottom" in tags(notebook.cells[-1])
