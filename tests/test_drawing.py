@@ -112,6 +112,23 @@ def test_waits_are_hatched_by_what_they_wait_for_and_the_legend_shows_only_those
     assert "up to 1 at once (2 started, the rest queued)" in summary(rec)
 
 
+def test_every_legend_entry_for_a_wait_has_its_own_pattern():
+    async def both():
+        await asyncio.gather(pause("a", 0.02), pause("b", 0.02))
+
+    measured = run(measure("timer", both()))
+    by_hand = Recording("threads", on_loop=False)
+    by_hand.add("worker", 0.0, 0.01, "wait")  # a hand-made wait: no reason known
+    by_hand.add("worker", 0.01, 0.02, "run")
+    by_hand.finish(0.02)
+    fig = draw(measured, by_hand)
+    waits = {h.get_label(): h.get_hatch() for legend in fig.legends for h in legend.legend_handles
+             if h.get_label().startswith("waiting")}
+    assert {"waiting (not running)", "waiting: I/O or a timer"} <= set(waits)
+    assert len(set(waits.values())) == len(waits), waits
+    plt.close(fig)
+
+
 def test_the_same_job_keeps_its_colour_and_order_in_every_panel():
     async def one_after_another():
         return [await pause("a"), await pause("b")]

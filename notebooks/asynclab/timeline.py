@@ -9,7 +9,8 @@ recording and draws them as stacked panels on one time axis:
   coroutine, under it;
 * solid = running Python code, hatched = waiting, with the pattern saying what
   for: ``///`` I/O or a timer, ``...`` a lock, semaphore, queue or event,
-  ``\\\\`` another task; vermilion cross-hatch = a step that blocked the loop;
+  ``\\\\`` another task, ``---`` a wait nobody said the reason for (hand-made
+  lanes of threads and processes); vermilion cross-hatch = a step that blocked the loop;
 * how each task ended: ✕ raised (with the exception's name), ■ cancelled,
   ▶ still running when the measured coroutine returned (the dotted line);
   expired ``asyncio.timeout`` deadlines as a dash-dot line;
@@ -55,7 +56,7 @@ LEGEND_COLOUR = "#333333"
 
 #: What a wait is for -> (group, hatch, legend text)
 WAIT_GROUPS = {
-    "plain": ("///", "waiting (not running)"),
+    "plain": ("---", "waiting (not running)"),
     "world": ("///", "waiting: I/O or a timer"),
     "sync": ("...", "waiting: lock, semaphore, queue or event"),
     "task": ("\\\\\\", "waiting for another task"),
@@ -312,7 +313,7 @@ def draw(*recordings: Recording, min_width: float = 0.004, window: tuple[float, 
             hatch, text = WAIT_GROUPS[group]
             handles.append(Patch(facecolor="white", edgecolor=LEGEND_COLOUR, hatch=hatch, label=text))
     if used["root"]:
-        handles.append(Patch(facecolor="white", edgecolor=ROOT_COLOUR, hatch="///",
+        handles.append(Patch(facecolor=ROOT_COLOUR, edgecolor=ROOT_COLOUR,
                              label="grey: the measured coroutine"))
     if used["blocked"]:
         handles.append(Patch(facecolor=BLOCKED_COLOUR, edgecolor="black", hatch="xx",
