@@ -710,7 +710,7 @@ def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any 
            overlap: int | None = None, sequential: bool = False, waited: float | None = None,
            may_block: bool = False, checks: Sequence[Callable[[Run], str | None]] = (),
            wrong_result: Callable[[Any], str | None] | None = None, done: str | None = "", hang: str = "",
-           who: str | None = None, advice: Mapping[type, str] | None = None, quiet: bool = False) -> Verdict:
+           who: str | None = None, advice: Mapping[type, str] | None = None) -> Verdict:
     """Judge a :class:`Run` by an exercise's rules and print the first one broken.
 
     ``rules`` (a dict, e.g. an exercise module's ``EX1``) gives defaults for
@@ -721,9 +721,8 @@ def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any 
     Lock, Semaphore, Queue...), ``sequential`` (never two at once), ``waited``
     (the code waited at least that long at an ``await``), and last ``checks``:
     functions of the run that return a message or None.  ``done`` is the ✅
-    sentence; ``hang`` says what a hang usually means in this exercise.  With
-    ``quiet``, nothing is printed; with ``done=None``, only a ❌ is (for probes
-    that go on judging when every rule holds).
+    sentence (``None``: print only a ❌, for probes that go on judging); ``hang``
+    says what a hang usually means in this exercise.
     """
     if rules:
         given = dict(result=result, any_order=any_order, overlap=overlap, sequential=sequential, waited=waited,
@@ -733,15 +732,14 @@ def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any 
                         may_block=False, checks=(), wrong_result=None, done="", who=None, advice=None, hang="")
         merged = {**defaults, **{k: v for k, v in rules.items() if k in defaults},
                   **{k: v for k, v in given.items() if v is not defaults[k] and v != defaults[k]}}
-        return expect(run_, **merged, quiet=quiet)
-    say = report if not quiet else (lambda ok, good, bad: Verdict(ok, f"✅ {good}" if ok else f"❌ Not yet: {bad}"))
+        return expect(run_, **merged)
     if not isinstance(run_, Run):
         if inspect.iscoroutine(run_) and run_.cr_code is run.__code__:
             close(run_)
-            return say(False, "", "`run` is a coroutine: put `await` in front of check.run(...), "
+            return report(False, "", "`run` is a coroutine: put `await` in front of check.run(...), "
                                      "`run = await check.run(...)`.")
         close(run_)
-        return say(False, "", f"the check needs what `await check.run(...)` gave back, "
+        return report(False, "", f"the check needs what `await check.run(...)` gave back, "
                                  f"not {type(run_).__name__} {_describe(run_)[:40]}.")
     who = who or run_.name
     if advice:
@@ -793,10 +791,10 @@ def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any 
             break
         problem = rule(run_)
     if problem:
-        return say(False, "", problem)
+        return report(False, "", problem)
     if done is None:
         return Verdict(True, "")
-    return say(True, done or f"{who} did everything the exercise asks. Correct!", "")
+    return report(True, done or f"{who} did everything the exercise asks. Correct!", "")
 
 
 # --------------------------------------------------------------------------

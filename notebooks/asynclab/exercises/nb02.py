@@ -76,9 +76,8 @@ async def check_double(double: Any, answer: Any) -> check.Verdict:
             return f"double(21), double(5), double(-4) give {values}, not [42, 10, -8]. Check the `return` line."
         return None
 
-    verdict = check.expect(run, wrong_result=twice, quiet=True)
+    verdict = check.expect(run, wrong_result=twice, done=None)
     if not verdict:
-        print(verdict.message)
         return verdict
     return check.equal(answer, 42, name="answer",
                        hint="`answer` should hold the value of double(21): `answer = await double(21)`.")

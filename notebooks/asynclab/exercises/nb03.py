@@ -42,9 +42,8 @@ async def check_prediction(prediction: Any, program: Any, hint: str = PREDICTION
         return check.report(False, "", f"`prediction` is {what}. Write the lines you expect, in order, "
                                        "as a list of strings: [\"main 1\", ...].")
     run = await printed_lines(program)
-    verdict = check.expect(run, may_block=True, quiet=True)
+    verdict = check.expect(run, may_block=True, done=None)
     if not verdict:
-        print(verdict.message)
         return verdict
     given, wanted = [x.strip() for x in prediction], [x.strip() for x in run.extra["lines"]]
     for i, (mine, real) in enumerate(zip(given, wanted)):

@@ -123,13 +123,9 @@ def check_should_retry(should_retry: Callable[[int], Any]) -> Verdict:
         return report(False, "", "`should_retry` only looks at a number and never waits: "
                                  "make it a plain `def`, not `async def`.")
     for status, (wanted, why) in RETRY_CASES.items():
-        try:
-            with check.time_limit(2):
-                answer = should_retry(status)
-        except check.TimeLimit:
-            return report(False, "", f"should_retry({status}) was still running after 2 s: it never returns.")
-        except BaseException as exc:  # the learner's, explained (KeyboardInterrupt included)
-            return report(False, "", check.explain(exc, f"should_retry({status})"))
+        answer, problem = check.call(should_retry, status, who=f"should_retry({status})")
+        if problem:
+            return report(False, "", problem)
         if answer is ...:
             return report(False, "", "should_retry still returns `...`. Replace it with your rule.")
         if not isinstance(answer, bool):
