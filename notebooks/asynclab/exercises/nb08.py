@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Awaitable, Callable, Mapping
 
 from .. import check
-from ..workloads import count_primes
+from ..workloads import count_primes, process_context
 
 __all__ = ["WORKLOADS", "check_tools", "check_offload", "EXERCISE_LIMIT", "process_context"]
 
@@ -98,12 +97,6 @@ def check_tools(choices: Any) -> check.Verdict:
 # ----------------------------------------------------------------------------
 #: The size of the exercise's work: about 0.3 s of pure-Python computing.
 EXERCISE_LIMIT = 150_000
-
-
-def process_context() -> multiprocessing.context.BaseContext:
-    """The ``forkserver`` start method where it exists (Linux's default from 3.14), else ``spawn``."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 class _WatchedPool(ProcessPoolExecutor):

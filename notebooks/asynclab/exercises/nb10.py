@@ -14,12 +14,12 @@ import asyncio
 import inspect
 import socket
 import threading
-import time
 from typing import Any, Callable
 
 from .. import check
 from ..check import Verdict, report
 from ..recording import seconds
+from ..workloads import blocking_fetch, threads_busy  # the lesson's stand-in for a blocking call
 
 __all__ = ["blocking_fetch", "check_checkout", "check_deadline", "check_deposit", "check_first_three",
            "check_innermost", "check_send", "check_sensor", "check_shut_down", "threads_busy"]
@@ -106,14 +106,12 @@ class _Queue(asyncio.Queue):
 
 
 class _Loop:
-    """Stands for the loop in the sensor's thread: notes `call_soon` from there."""
+    """Stands for the loop in the sensor's thread (only that thread has it): notes `call_soon` there."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, wrong: list[str]) -> None:
-        self._loop, self._thread, self._wrong = loop, threading.get_ident(), wrong
+        self._loop, self._wrong = loop, wrong
 
     def call_soon(self, callback: Any, *args: Any, **kwargs: Any) -> Any:
-        if threading.get_ident() == self._thread:
-            return self._loop.call_soon(callback, *args, **kwargs)
         self._wrong.append("loop.call_soon(...)")
         return self._loop.call_soon_threadsafe(callback, *args)
 
@@ -123,41 +121,26 @@ class _Loop:
 
 async def check_sensor(sensor: Any, n: int = 5) -> Verdict:
     """``sensor(loop, queue, n)`` runs in a thread and must deliver 0..n-1 then None, thread-safely."""
-    if sensor is ... or not callable(sensor):
-        return report(False, "", "`sensor` is not a function yet.")
     if inspect.iscoroutinefunction(sensor):
         return report(False, "", "sensor runs in a plain thread, so it is an ordinary `def`, not `async def`.")
-    loop, wrong, failures, got = asyncio.get_running_loop(), [], [], []
+    loop, wrong = asyncio.get_running_loop(), []
     queue, proxy = _Queue(loop, wrong), _Loop(loop, wrong)
 
-    def in_thread() -> None:
-        try:
-            sensor(proxy, queue, n)
-        except BaseException as exc:  # reported below, in plain words
-            failures.append(exc)
-            loop.call_soon_threadsafe(asyncio.Queue.put_nowait, queue, None)  # end the reader now
+    async def deliveries() -> list[Any]:
+        await asyncio.to_thread(sensor, proxy, queue, n)  # what it handed over is in the queue when it ends
+        return [queue.get_nowait() for _ in range(queue.qsize())]
 
-    thread = threading.Thread(target=in_thread, name="sensor")
-    thread.start()
-    try:
-        async with asyncio.timeout(3):
-            while (item := await queue.get()) is not None:
-                got.append(item)
-    except TimeoutError:
-        got.append("hang")
-    await asyncio.to_thread(thread.join, 5)
-    if failures:
-        exc = failures[0]
-        return report(False, "", BLANK.format("sensor") if "ellipsis" in str(exc) else check.explain(exc, "sensor"))
-    if wrong:
-        return report(False, "", f"{wrong[0]} was called from the sensor thread. asyncio objects are not thread-safe, "
-                                 "and the loop may not even wake up: use loop.call_soon_threadsafe(queue.put_nowait, item).")
-    if got[-1:] == ["hang"]:
-        return report(False, "", f"the reader got {got[:-1]} and then waited in vain. The reader never got the final "
-                                 "`None`: send it too, with loop.call_soon_threadsafe(queue.put_nowait, None).")
-    if got != list(range(n)):
-        return report(False, "", f"the reader got {got}, expected {list(range(n))} and then None.")
-    return report(True, f"all {n} readings crossed from the thread to the loop safely, then None ended the reader.", "")
+    def safely(got: Any) -> str | None:
+        if wrong:
+            return (f"{wrong[0]} was called from the sensor thread. asyncio objects are not thread-safe, and the "
+                    "loop may not even wake up: use loop.call_soon_threadsafe(queue.put_nowait, item).")
+        if got[-1:] != [None]:
+            return (f"the reader got {got} and then waited in vain. The reader never got the final `None`: "
+                    "send it too, with loop.call_soon_threadsafe(queue.put_nowait, None).")
+        return None if got == [*range(n), None] else f"the reader got {got[:-1]}, expected {list(range(n))} and then None."
+
+    return await _attempt(sensor, "sensor", deliveries, 3, wrong_result=safely,
+                          done=f"all {n} readings crossed from the thread to the loop safely, then None ended the reader.")
 
 
 # -- 3 · shield: a caller's timeout must not cut the payment in half ------------------------------
@@ -205,34 +188,6 @@ async def check_checkout(checkout: Any) -> Verdict:
 
 
 # -- 4 · A thread cannot be cancelled: the blocking call needs its own timeout --------------------
-_busy = [0]
-_busy_lock = threading.Lock()
-
-
-def threads_busy() -> int:
-    """How many calls of :func:`blocking_fetch` are running right now (in any thread)."""
-    return _busy[0]
-
-
-def blocking_fetch(delay: float, timeout: float | None = None) -> str:
-    """A stand-in for a blocking library call that takes ``delay`` seconds.
-
-    Like a socket read, it gives up after ``timeout`` seconds (if given) with
-    ``TimeoutError``; without one it waits the full ``delay``.
-    """
-    with _busy_lock:
-        _busy[0] += 1
-    try:
-        if timeout is not None and timeout < delay:
-            time.sleep(timeout)
-            raise TimeoutError(f"no answer within {timeout} s")
-        time.sleep(delay)
-        return "data"
-    finally:
-        with _busy_lock:
-            _busy[0] -= 1
-
-
 async def check_deadline(fetch_with_deadline: Any) -> Verdict:
     """``fetch_with_deadline()`` must give up with TimeoutError within 0.5 s, *and* leave no thread working."""
 
@@ -332,22 +287,16 @@ async def check_send(send_all: Any, chunks: int = 64, size: int = 64 * 1024) -> 
     listener = socket.create_server(("127.0.0.1", 0))
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)  # inherited by the accepted socket
     server = await asyncio.start_server(slow_reader, sock=listener)
-    try:
-        _, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
-        # small kernel buffers, so data that is not sent yet stays in the writer's buffer, where we see it
-        writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16 * 1024)
-        watched = _Writer(writer)
-        run = await check.run(send_all, watched, [bytes(size)] * chunks, time_limit=5, call="send_all(writer, chunks)")
-        writer.close()
-        try:
-            await asyncio.wait_for(writer.wait_closed(), 5)
-        except (OSError, TimeoutError):
-            pass
-        if handlers:
-            await asyncio.wait(handlers, timeout=5)
-    finally:
-        server.close()
-        await server.wait_closed()
+    _, writer = await asyncio.open_connection(*listener.getsockname())
+    # small kernel buffers, so data that is not sent yet stays in the writer's buffer, where we see it
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16 * 1024)
+    watched = _Writer(writer)
+    run = await check.run(send_all, watched, [bytes(size)] * chunks, time_limit=5, call="send_all(writer, chunks)")
+    writer.close()
+    if handlers:
+        await asyncio.wait(handlers, timeout=5)  # the reader has all there is
+    server.close()
+    await server.wait_closed()
     return check.expect(run, who="send_all", may_block=True, checks=[all_sent],
                         hang="send_all should only write the chunks and drain the writer.",
                         done=f"{chunks * size // 1024} KB sent, and never more than a few chunks waited in memory: "

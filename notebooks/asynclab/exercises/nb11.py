@@ -1,9 +1,8 @@
 """Checks and helpers for notebook 11, "Conclusion and capstone".
 
 The capstone is a polite crawler of the site :class:`asynclab.server.LocalServer` serves with
-``pages=...``.  :func:`links_in` pulls the links out of a page (HTML parsing is not the lesson);
-:func:`site_map` works out, from the server's recipe, what a correct crawler must find;
-:func:`check_crawl` judges a :func:`asynclab.check.run` of the crawler from the requests its
+``pages=...``.  The lesson's helpers live in :mod:`asynclab.downloads` (:func:`links_in` pulls the
+links out of a page, :func:`site_map` works out what a correct crawler must find); :func:`check_crawl` judges a :func:`asynclab.check.run` of the crawler from the requests its
 sessions made and the server's own counts::
 
     with LocalServer(files=0, pages=30, latency=0.05) as server:
@@ -16,69 +15,17 @@ sessions made and the server's own counts::
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from .. import check
 from ..check import Verdict, report
-from ..downloads import RequestLog
-from ..server import site_pages
+from ..downloads import RequestLog, SiteMap, links_in, site_map
 
 __all__ = ["QUIZ_CHOICES", "SiteMap", "check_crawl", "check_quiz", "crawl_problems", "links_in", "site_map"]
 
 #: A request timeout longer than this (seconds) does not count as "a timeout".
 LONGEST_SENSIBLE_TIMEOUT = 60.0
-
-
-class _Anchors(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.hrefs += [value for name, value in attrs if tag == "a" and name == "href" and value]
-
-
-def links_in(html: str, page_url: str) -> list[str]:
-    """The absolute URLs the ``<a href>`` links of ``html`` point to, resolved against
-    ``page_url``, without ``#fragments`` or repeats, in order.
-
-    >>> links_in('<a href="/b.html">b</a> <a href="c.html#top">c</a>', "http://h/site/a.html")
-    ['http://h/b.html', 'http://h/site/c.html']
-    """
-    parser = _Anchors()
-    parser.feed(html)
-    return list(dict.fromkeys(urldefrag(urljoin(page_url, href)).url for href in parser.hrefs))
-
-
-@dataclass(frozen=True)
-class SiteMap:
-    """What a correct crawl finds: ``reachable`` maps each page path reachable from the start page
-    (same host, not disallowed) to a page linking to it; ``broken`` does the same for dead links."""
-
-    reachable: dict[str, str | None]
-    broken: dict[str, str]
-    disallowed: str = "/site/private/"
-
-
-def site_map(pages: int, seed: int, start: str = "/site/index.html") -> SiteMap:
-    """Crawl the site's recipe (no HTTP) the way the rules say a crawler should."""
-    recipe, reachable, broken, todo = site_pages(pages, seed), {start: None}, {}, [start]
-    while todo:
-        path = todo.pop(0)
-        for url in links_in(recipe[path.removeprefix("/site/")], "http://127.0.0.1" + path):
-            parts = urlsplit(url)
-            if parts.netloc != "127.0.0.1" or parts.path.startswith("/site/private/") \
-                    or parts.path in reachable or parts.path in broken:
-                continue
-            if parts.path.removeprefix("/site/") in recipe:
-                reachable[parts.path] = path
-                todo.append(parts.path)
-            else:
-                broken[parts.path] = path
-    return SiteMap(reachable, broken)
 
 
 def _paths(value: Any) -> set[str] | None:
