@@ -518,9 +518,9 @@ def test_innermost_solution(capsys):
     (innermost_middle, "one level short"),
     (innermost_none, "returned None"),
     (innermost_interrupt, "KeyboardInterrupt"),
-    (innermost_async, "returned a coroutine"),
+    (innermost_async, "ordinary `def`, not `async def`"),
     (innermost_blank, "blank"),
-    (innermost_loops, "innermost was still running after 2 s"),
+    (innermost_loops, "still running after 2 s"),
     (..., "not a function"),
 ])
 def test_innermost_wrong(capsys, answer, words):

@@ -661,7 +661,7 @@ def _general(run: Run, who: str, hang: str = "") -> str | None:
             if held > run.time_limit + 2:
                 text += ("; a call that waits outside Python (such as time.sleep) cannot be interrupted, so the "
                          "check could answer only when it returned")
-            return text + ". Await instead (asyncio.sleep, asyncio.to_thread), so that the loop stays free."
+            return f"{text}. {hang or 'Await instead (asyncio.sleep, asyncio.to_thread), so that the loop stays free.'}"
         text += f", waiting at {run.stuck_at}" if run.stuck_at else ""
         text += ". The check stopped it and cancelled everything it started."
         if run.threads:

@@ -1,11 +1,8 @@
 """Exercise checks for the notebook *Coordination, cancellation and debugging*.
 
-Each check sets the stage (a lock that counts who queued, a payment, a slow
-reader...), runs the learner's code with :func:`asynclab.check.run` and judges
-it with :func:`asynclab.check.expect`: the shared rules (a hang, an exception,
-a forgotten ``await``, a task left running, ``None``) and the exercise's own,
-as data.  Two need more than a run: :func:`check_sensor` (a plain thread) and
-:func:`check_innermost` (a plain function looking at a task).
+Each check sets the stage (a payment, a slow reader, workers to stop...), runs the learner's
+code with :func:`asynclab.check.run` and judges it with :func:`asynclab.check.expect`: the
+shared rules first, then the exercise's own, as data.
 """
 
 from __future__ import annotations
@@ -29,10 +26,9 @@ BLANK = "a `...` blank is still there in {}: replace it and run the cell again."
 
 async def _attempt(func: Any, name: str, work: Callable[[], Any], limit: float, *, raises: type | None = None,
                    errors: tuple[tuple[type, str, str], ...] = (), **rules: Any) -> Verdict:
-    """Run ``work()`` (the learner's ``func``, or the check's coroutine calling it) and judge it.
-
-    ``errors`` are (exception type, words in its message, advice) explained specially;
-    an exception of type ``raises`` is the expected outcome (it becomes the result)."""
+    """Run ``work()`` (the learner's ``func``, or the check's coroutine calling it) and judge it by ``rules``.
+    ``errors`` are (exception type, words in its message, advice) explained specially; an exception of
+    type ``raises`` is the expected outcome (it becomes the result)."""
     if func is ... or not callable(func):
         return report(False, "", f"`{name}` is not a function yet.")
     try:
@@ -51,31 +47,20 @@ async def _attempt(func: Any, name: str, work: Callable[[], Any], limit: float, 
 
 
 # -- 1 · A lock around a read-modify-write --------------------------------------------------------
-class _CountingLock(asyncio.Lock):
-    """An asyncio.Lock that counts how often someone had to queue for it."""
-
-    queued = 0
-
-    async def acquire(self) -> bool:
-        self.queued += self.locked()
-        return await super().acquire()
-
-
 async def check_deposit(deposit: Any, n: int = 50) -> Verdict:
     """``deposit(account, lock, amount)`` called ``n`` times at once must lose nothing."""
-    lock, account = _CountingLock(), {"balance": 0}
+    lock, account = asyncio.Lock(), {"balance": 0}
 
     async def bank() -> None:
         await asyncio.gather(*(deposit(account, lock, 1) for _ in range(n)))
 
     def whole(run: check.Run) -> str | None:
         total = account["balance"]
-        if total < n:
-            return (f"{n} deposits of 1 left a balance of {total}: {n - total} updates were lost. "
-                    "The read, the await and the write must all be inside one `async with lock:`.")
-        if total > n:
-            return f"the balance is {total}, more than the {n} deposited: deposit once per call."
-        if not lock.queued:
+        if total != n:
+            return (f"{n} deposits of 1 left a balance of {total}: {n - total} updates were lost. The read, the "
+                    "await and the write must all be inside one `async with lock:`." if total < n else
+                    f"the balance is {total}, more than the {n} deposited: deposit once per call.")
+        if not any(span.reason == "lock" for span in run.rec.spans):
             return ("the balance is right, but the deposits did not queue on the lock (nothing waited for it): "
                     "take the lock with `async with lock:` around the update.")
         return None
@@ -174,8 +159,7 @@ async def check_checkout(checkout: Any) -> Verdict:
             return ("the caller's timeout cancelled the payment half way (charged, no receipt). Await it through "
                     "asyncio.shield(payment) so a cancellation stops the waiting, not the payment.")
         if got is not TimeoutError:
-            return (f"checkout returned {got!r} at once: it should wait for the payment "
-                    "(and give up when the caller does).")
+            return f"checkout returned {got!r} at once: it should wait for the payment (and give up when the caller does)."
         if patient != "paid":
             how = "gave up after 1 s" if patient is TimeoutError else f"returned {patient!r}"
             return f"with time to spare, checkout {how}; it should return the payment's result, 'paid'."
@@ -198,9 +182,7 @@ async def check_deadline(fetch_with_deadline: Any) -> Verdict:
         if run.result is not TimeoutError:
             return (f"fetch_with_deadline waited the full {seconds(run.rec.wall)} and returned {run.result!r}: "
                     "it should give up after 0.2 s with TimeoutError.")
-        if run.rec.wall > 0.5:
-            return f"it gave up, but only after {seconds(run.rec.wall)}: give up after 0.2 s."
-        return None
+        return f"it gave up, but only after {seconds(run.rec.wall)}: give up after 0.2 s." if run.rec.wall > 0.5 else None
 
     verdict = await _attempt(fetch_with_deadline, "fetch_with_deadline", fetch_with_deadline, 3,
                              raises=TimeoutError, checks=[gave_up],
@@ -354,28 +336,22 @@ async def _outer() -> None:
     await _middle()
 
 
-_NOT_INNERMOST = {
-    "outer": "{!r} is the task's outermost coroutine (what get_coro() and get_stack() show). "
-             "Follow `cr_await` down while it is a coroutine.",
-    "middle": "one level short: keep following `cr_await` while it is a coroutine.",
-}
-
-
 async def check_innermost(innermost: Any) -> Verdict:
     """``innermost(task)`` names the coroutine function the task is suspended in, innermost."""
-    if innermost is ... or not callable(innermost):
-        return report(False, "", "`innermost` is not a function yet.")
-    if check.blank_in(innermost):
-        return report(False, "", BLANK.format("innermost"))
-    task = asyncio.create_task(_outer(), name="stuck")
-    await asyncio.sleep(0.01)
-    answer, problem = check.call(innermost, task, who="innermost")
-    task.cancel()
-    await asyncio.wait({task}, timeout=1)
-    if problem or answer is None:
-        return report(False, "", problem or "innermost returned None: did you forget the `return`?")
-    if answer == "_inner":
-        return report(True, "the task is waiting inside _inner(), two awaits below the coroutine the task runs.", "")
-    words = _NOT_INNERMOST.get(answer.lstrip("_") if isinstance(answer, str) else "")
-    return report(False, "", words.format(answer) if words else
-                  f"innermost returned {answer!r:.60}; expected the name of a coroutine function, here '_inner'.")
+    if inspect.iscoroutinefunction(innermost):
+        return report(False, "", "innermost only looks at the task: it is an ordinary `def`, not `async def`.")
+
+    async def look() -> Any:
+        task = asyncio.create_task(_outer(), name="stuck")  # the check cancels it afterwards
+        await asyncio.sleep(0.01)
+        return innermost(task)
+
+    def deepest(answer: Any) -> str | None:
+        if answer in ("_outer", "outer"):
+            return (f"{answer!r} is the task's outermost coroutine (what get_coro() and get_stack() show). "
+                    "Follow `cr_await` down while it is a coroutine.")
+        return "one level short: keep following `cr_await` while it is a coroutine." if answer in ("_middle", "middle") else None
+
+    return await _attempt(innermost, "innermost", look, 2, result="_inner", wrong_result=deepest,
+                          hang="Go down one level each time round: `coro = coro.cr_await`.",
+                          done="the task is waiting inside _inner(), two awaits below the coroutine the task runs.")
