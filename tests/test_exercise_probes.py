@@ -24,7 +24,7 @@ def test_02_quiz(capsys):
                        ("fetch()", "function"), ("make()", "function")]:
         failed(capsys, nb02.check_quiz({**QUIZ_RIGHT, key: wrong}), f"quiz[{key!r}]")
     failed(capsys, nb02.check_quiz({**QUIZ_RIGHT, "fetch": "a spoon"}), "not one of the four answers")
-    failed(capsys, nb02.check_quiz(None), "should be the dict")
+    failed(capsys, nb02.check_quiz(None), "`quiz` should be a dict with an answer for each question")
 
 
 async def double(x):
@@ -196,8 +196,8 @@ def test_08_tools_right_with_a_reason_each(capsys):
 @pytest.mark.parametrize("choices, phrase", [
     ({"A": ..., "B": ..., "C": ...}, "A, B and C are still `...`. Replace each `...` with"),
     ({**TOOLS_RIGHT, "B": ...}, "B is still `...`."),
-    (..., "`choices` should be a dict like"), (["asyncio"], "`choices` should be a dict like"),
-    ({"A": "asyncio", "B": "processes"}, "`choices` has no answer for C"),
+    (..., "`choices` should be a dict with an answer for each question"), (["asyncio"], "not list ['asyncio']"),
+    ({"A": "asyncio", "B": "processes"}, "`choices` has no answer for 'C'"),
     ({**TOOLS_RIGHT, "A": "greenlets"}, "A: 'greenlets' is not one of \"asyncio\", \"threads\", \"processes\"."),
     ({**TOOLS_RIGHT, "A": "threads"}, "A: with threads, threads would work, but thousands of waits need thousands"),
     ({**TOOLS_RIGHT, "A": "processes"}, "A: with processes, processes are for computing; this program only waits."),
@@ -360,7 +360,7 @@ def test_09_capped(capsys):
 def test_10_quiz(capsys):
     right = {1: "D", 2: "B", 3: "E", 4: "C", 5: "F", 6: "A"}
     passed(capsys, nb11.check_quiz(right))
-    failed(capsys, nb11.check_quiz({str(k): v for k, v in right.items()}), "no answer for snippet 1")
+    failed(capsys, nb11.check_quiz({str(k): v for k, v in right.items()}), "`answers` has no answer for 1 (its keys are '1', '2', '3')")
     failed(capsys, nb11.check_quiz({**right, 1: "A"}), "snippet 1: not A")
     failed(capsys, nb11.check_quiz({n: ... for n in right}), "every answer is still")
 

@@ -39,7 +39,7 @@ from .recording import BLOCKING_THRESHOLD, SYNC_REASONS, Recording, Span, second
 from .recorder import measure
 
 __all__ = ["Run", "Verdict", "call", "equal", "expect", "explain", "not_blocking", "number",
-           "report", "run", "time_limit", "where"]
+           "quiz", "report", "run", "time_limit", "where"]
 
 
 class Verdict:
@@ -840,6 +840,33 @@ def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = 
         ok = actual == expected
     return report(ok, f"{name} is {expected!r}. Correct!",
                   f"{name} is {_describe(actual)}, expected {expected!r}. {hint}".strip())
+
+
+def quiz(answers: Any, key: Mapping[Any, str], *, name: str, accepted: Mapping[str, str], blank: str,
+         wrong: Callable[[Any, Any, Any], str], right: Callable[[Any, str], str] | None = None,
+         done: str = "") -> Verdict:
+    """A quiz: ``answers`` maps each question of ``key`` to an answer, one of ``accepted`` (a spelling, in any
+    case, to the answer it means).  Prints ``blank`` when every answer is `...`, else every wrong one,
+    ``wrong(question, meant, given)`` (``meant`` is `...`, or None when not accepted), in one ❌ line, or ✅
+    ``done``.  With ``right(question, answer)``, one line per question instead."""
+    if not isinstance(answers, Mapping):
+        close(answers)
+        return report(False, "", f"`{name}` should be a dict with an answer for each question, "
+                                 f"not {type(answers).__name__} {_describe(answers)[:40]}.")
+    missing = [question for question in key if question not in answers]
+    if missing:
+        keys = ", ".join(repr(k) for k in list(answers)[:3]) or "none"
+        return report(False, "", f"`{name}` has no answer for {missing[0]!r} (its keys are {keys}): "
+                                 f"keep the keys {', '.join(map(repr, key))}.")
+    if all(answers[question] is ... for question in key):
+        return report(False, "", blank)
+    meant = {q: ... if answers[q] is ... else accepted.get(str(answers[q]).strip().casefold()) for q in key}
+    if right is not None:  # every line printed, then the verdict
+        lines = [report(meant[q] == a, right(q, a), "" if meant[q] == a else wrong(q, meant[q], answers[q]))
+                 for q, a in key.items()]
+        return Verdict(all(lines), "")
+    problems = [wrong(q, meant[q], answers[q]).rstrip(".") for q, a in key.items() if meant[q] != a]
+    return report(not problems, done, "; ".join(problems) + ".")
 
 
 def not_blocking(rec: Any, threshold: float = BLOCKING_THRESHOLD) -> Verdict:

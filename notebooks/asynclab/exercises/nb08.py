@@ -15,7 +15,7 @@ import asyncio
 import inspect
 import pickle
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable
 
 from .. import check
 from ..workloads import count_primes, process_context
@@ -65,31 +65,19 @@ WORKLOADS: dict[str, dict[str, str]] = {
 
 
 def check_tools(choices: Any) -> check.Verdict:
-    """Exercise 1: ``choices`` maps ``"A"``, ``"B"``, ``"C"`` to a tool name.
+    """Exercise 1: ``choices`` maps ``"A"``, ``"B"``, ``"C"`` to a tool name.  Prints one line per
+    workload (why the pick is right, or what would go wrong with it); true when all three are right."""
 
-    Prints one line per workload (why the pick is right, or what would go
-    wrong with it) and returns a Verdict that is true when all three are right.
-    """
-    if not isinstance(choices, Mapping):
-        return check.report(False, "", "`choices` should be a dict like {\"A\": \"asyncio\", \"B\": ..., \"C\": ...}.")
-    missing = [key for key in WORKLOADS if key not in choices]
-    if missing:
-        return check.report(False, "", f"`choices` has no answer for {', '.join(missing)}: "
-                                       "keep the keys \"A\", \"B\" and \"C\".")
-    if all(choices[key] is ... for key in WORKLOADS):
-        return check.report(False, "", "A, B and C are still `...`. Replace each `...` with "
-                                       "\"asyncio\", \"threads\" or \"processes\" and run the cell again.")
-    right = True
-    for key, workload in WORKLOADS.items():
-        given = choices[key]
-        tool = _SYNONYMS.get(given.strip().lower()) if isinstance(given, str) else None
-        if tool == workload["right"]:
-            check.report(True, f"{key}: {tool}. Right: {workload['why']}", "")
-            continue
-        right = False
-        check.report(False, "", f"{key} is still `...`." if given is ... else f"{key}: with {tool}, {workload[tool]}"
-                     if tool else f"{key}: {given!r} is not one of \"asyncio\", \"threads\", \"processes\".")
-    return check.Verdict(right, "all three right" if right else "not yet")
+    def wrong(key: str, tool: Any, given: Any) -> str:
+        if tool is ...:
+            return f"{key} is still `...`."
+        return f"{key}: with {tool}, {WORKLOADS[key][tool]}" if tool else \
+            f"{key}: {given!r} is not one of \"asyncio\", \"threads\", \"processes\"."
+
+    return check.quiz(choices, {key: w["right"] for key, w in WORKLOADS.items()}, name="choices",
+                      accepted=_SYNONYMS, wrong=wrong, right=lambda key, tool: f"{key}: {tool}. Right: {WORKLOADS[key]['why']}",
+                      blank="A, B and C are still `...`. Replace each `...` with \"asyncio\", \"threads\" or "
+                            "\"processes\" and run the cell again.")
 
 
 # ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import check
-from ..check import Verdict, report
+from ..check import Verdict
 from ..downloads import RequestLog, SiteMap, links_in, site_map
 
 __all__ = ["QUIZ_CHOICES", "SiteMap", "check_crawl", "check_quiz", "crawl_problems", "links_in", "site_map"]
@@ -160,23 +160,13 @@ _QUIZ = {
 
 def check_quiz(answers: Any) -> Verdict:
     """Right when every snippet (1–6) is matched with the letter of its pitfall."""
-    if not isinstance(answers, dict):
-        return report(False, "", f"`answers` should be a dict {{snippet number: letter}}, got {type(answers).__name__}.")
-    missing = [n for n in _QUIZ if n not in answers]
-    if missing:
-        keys = ", ".join(repr(k) for k in list(answers)[:3])
-        return report(False, "", f"`answers` has no answer for snippet {missing[0]} (its keys are {keys or 'none'}): "
-                                 'keep the keys 1 to 6, as numbers: {1: "D", ...}.')
-    blank = [n for n in _QUIZ if answers[n] is ...]
-    if len(blank) == len(_QUIZ):
-        return report(False, "", "every answer is still `...`. Put a letter from A to F for each snippet.")
-    wrong = []
-    for n, (right, question) in _QUIZ.items():
-        letter = str(answers[n]).strip().upper()
-        if answers[n] is ... or letter == right:
-            continue
-        wrong.append(f"snippet {n}: {answers[n]!r} is not one of the letters A to F" if letter not in QUIZ_CHOICES
-                     else f"snippet {n}: not {letter}. Ask yourself: {question}")
-    if blank:
-        wrong.append(f"still `...`: snippet{'s' if len(blank) > 1 else ''} {', '.join(map(str, blank))}")
-    return report(not wrong, f"all {len(_QUIZ)} pitfalls spotted.", "; ".join(wrong) + ".")
+
+    def wrong(n: int, letter: Any, given: Any) -> str:
+        if letter is ... or letter is None:
+            return f"snippet {n} is still `...`" if letter is ... else f"snippet {n}: {given!r} is not one of the letters A to F"
+        return f"snippet {n}: not {letter}. Ask yourself: {_QUIZ[n][1]}"
+
+    return check.quiz(answers, {n: letter for n, (letter, _) in _QUIZ.items()}, name="answers", wrong=wrong,
+                      accepted={letter.casefold(): letter for letter in QUIZ_CHOICES},
+                      blank="every answer is still `...`. Put a letter from A to F for each snippet.",
+                      done=f"all {len(_QUIZ)} pitfalls spotted.")
