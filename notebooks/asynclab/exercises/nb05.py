@@ -1,16 +1,11 @@
-"""Checks for notebook 05, "The event loop".
-
-* :func:`check_breakfast`: Exercise 1, two generator tasks on the tiny loop that must take turns.
-* :func:`check_loop_predictions`: Exercise 2, where ``asyncio.get_running_loop()`` returns a loop
-  and where it raises; the check runs each case for real.
-* :data:`CRAWL`: Exercise 3 (rules for check.expect), a "concurrent" crawl secretly blocked by ``time.sleep``.
-"""
+"""Checks for notebook 05, "The event loop": the tiny loop (1), where a loop runs (2), a crawl (3)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import inspect
+import io
 import math
 import subprocess
 import sys
@@ -29,25 +24,19 @@ BREAKFAST_ORDER = ["kettle: filling", "toaster: bread in", "kettle: heating", "t
 _KETTLE_WAITS = [0.1, 0.3]  # the seconds the kettle must ask to sleep, in order
 
 
-class _TimedLines:
-    """A stand-in for ``sys.stdout`` that notes the loop time of every line printed."""
+class _TimedLines(io.StringIO):
+    """A stand-in for ``sys.stdout`` that notes the loop time at the end of every line printed."""
 
     def __init__(self, loop: TinyLoop) -> None:
-        self.loop, self.lines, self._partial = loop, [], ""
+        super().__init__()
+        self.loop, self.times = loop, []
 
     def write(self, text: str) -> int:
-        *done, self._partial = (self._partial + text).split("\n")
-        self.lines += [(self.loop.time(), line) for line in done]
-        return len(text)
-
-    def flush(self) -> None:
-        if self._partial:
-            self.lines.append((self.loop.time(), self._partial))
-            self._partial = ""
+        self.times += [self.loop.time()] * text.count("\n")
+        return super().write(text)
 
 
-def _make_task(name: str, function: Any) -> tuple[Any, str | None]:
-    """(generator, None) or (None, the reason in plain words)."""
+def _make_task(name: str, function: Any) -> tuple[Any, str | None]:  # (generator, None) or (None, why not)
     if function is ...:
         return None, f"`{name}` is still `...`. Write the generator function `def {name}():`."
     if not callable(function):
@@ -77,9 +66,8 @@ def _kettle_problem(requests: list[Sleep | None]) -> str | None:
 
 
 def check_breakfast(kettle: Any, toaster: Any) -> Verdict:
-    """Exercise 1: run both generator functions on a :class:`TinyLoop`; their lines must come in
-    :data:`BREAKFAST_ORDER`, the kettle asking for ``Sleep(0.1)`` then ``Sleep(0.3)``.
-    Prints every line the tasks printed with the loop time, then the verdict."""
+    """Exercise 1: both generator functions on a :class:`TinyLoop`, their lines (printed with the loop time)
+    in :data:`BREAKFAST_ORDER`, the kettle asking for ``Sleep(0.1)`` then ``Sleep(0.3)``."""
     tasks: dict[str, Any] = {}
     for name, function in (("kettle", kettle), ("toaster", toaster)):
         tasks[name], problem = _make_task(name, function)
@@ -100,15 +88,14 @@ def check_breakfast(kettle: Any, toaster: Any) -> Verdict:
 
     with contextlib.redirect_stdout(out):
         bad, error = check.call(run_tiny, who="a task", limit=3)
-    out.flush()
     for gen in tasks.values():
         with contextlib.suppress(BaseException):  # a generator that refuses to close: nothing more to do
             gen.close()
+    lines = list(zip(out.times + [tiny.time()], out.getvalue().splitlines()))
     print("What the tasks printed, and when:")
-    for when, line in out.lines:
+    for when, line in lines:
         print(f"  {seconds(when):>7}  {line}")
-    blocked = tiny.blocking_steps()
-    printed = [line for _, line in out.lines]
+    blocked, printed = tiny.blocking_steps(), [line for _, line in lines]
     if bad or error:
         return report(False, "", bad or error)
     if blocked:
@@ -152,12 +139,8 @@ _SCRIPT = ("import asyncio\n" + inspect.getsource(_probe)
 
 
 async def check_loop_predictions(in_a_cell: Any, script_top: Any, script_in_main: Any, in_a_thread: Any) -> Verdict:
-    """Exercise 2: each answer is ``"loop"`` (a loop is returned) or ``"error"`` (RuntimeError).
-
-    When every answer is filled in, runs the four cases for real (the script cases in a fresh
-    ``python`` process), prints a table and explains every wrong prediction.  Blanks are
-    reported without running anything, so the answers are not given away.
-    """
+    """Exercise 2: each answer is ``"loop"`` or ``"error"``.  Once all are filled in (not before, so as not
+    to give them away), runs the four cases for real (the scripts in a fresh ``python``) and prints a table."""
     answers = dict(zip(LOOP_CASES, (in_a_cell, script_top, script_in_main, in_a_thread)))
     for name, answer in answers.items():
         if answer is ...:

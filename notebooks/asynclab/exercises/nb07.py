@@ -1,9 +1,4 @@
-"""Checks for notebook 07, "Real world: downloading many files".
-
-Each ``check_*`` prints one line, ``✅ ...`` or ``❌ Not yet: ...``, and returns
-a :class:`asynclab.check.Verdict`.  A learner's wrong answer never raises; the
-learner's code is run inside the check and any error it raises is explained.
-"""
+"""Checks for notebook 07, "Real world: downloading many files" (each prints one ✅ or ❌ line)."""
 
 from __future__ import annotations
 
@@ -24,12 +19,8 @@ __all__ = ["RETRY_CASES", "check_bounded", "check_really_concurrent", "check_sho
 # -- Exercise: bounded concurrency -----------------------------------------------------------
 
 async def check_bounded(download_bounded: Any, server: LocalServer, limit: Any, count: int = 12) -> Verdict:
-    """Run ``download_bounded(session, names, limit)`` on the first ``count`` files of ``server``.
-
-    Right when every file arrives intact, in order, and the server saw more
-    than one request at once but never more than ``limit``.  ``limit`` must be
-    a whole number from 2 to one less than the number of files.
-    """
+    """Run ``download_bounded(session, names, limit)`` on the first ``count`` files of ``server``: every file
+    intact, in order, and the server saw 2 to ``limit`` requests at once (``limit``: 2 to count - 1)."""
     files = server.files[:count]
     if limit is ...:
         return report(False, "", "`LIMIT` is still `...`. Set it to how many downloads may run at once, e.g. 3.")

@@ -1,13 +1,5 @@
-"""Checks for the exercises of notebook 08 (async vs threads vs processes).
-
-* :func:`check_tools`: pick asyncio, threads or processes for three workloads;
-  every wrong pick is explained by what would really happen.
-* :func:`check_offload`: an ``async def crunch(pool, limit)`` must run the
-  CPU-bound :func:`~asynclab.workloads.count_primes` in a process pool without
-  blocking the event loop.  The check owns the pool and a heartbeat task, runs
-  the learner's coroutine under :func:`~asynclab.timeline.measure`, and
-  explains each typical mistake in plain words.
-"""
+"""Checks for notebook 08 (async vs threads vs processes): :func:`check_tools`, a quiz, and
+:func:`check_offload`, CPU work sent to a process pool (the truly special probe: the check owns the pool)."""
 
 from __future__ import annotations
 
@@ -128,12 +120,8 @@ _ADVICE = {
 
 
 async def check_offload(crunch: Any, limit: int = EXERCISE_LIMIT, *, show_timeline: bool = False) -> check.Verdict:
-    """Exercise 2: run ``await crunch(pool, limit)`` next to a heartbeat and judge it.
-
-    Right when ``crunch`` sent ``count_primes`` with ``limit`` to ``pool`` (a
-    ``ProcessPoolExecutor`` this check starts and shuts down), awaited it, no
-    step blocked the loop, and the result is ``count_primes(limit)``.
-    """
+    """Exercise 2: ``await crunch(pool, limit)`` next to a heartbeat must send ``count_primes`` with ``limit``
+    to ``pool`` (a ProcessPoolExecutor the check owns), await it without blocking, and return its count."""
     if crunch is ... or not inspect.iscoroutinefunction(crunch):
         what = "still `...`" if crunch is ... else f"a {type(crunch).__name__}, not an `async def` function"
         check.close(crunch)

@@ -1,15 +1,11 @@
-"""Checks and helpers for notebook 11, "Conclusion and capstone".
+"""Checks for notebook 11, "Conclusion and capstone": the pitfall quiz and the polite crawler.
 
-The capstone is a polite crawler of the site :class:`asynclab.server.LocalServer` serves with
-``pages=...``.  The lesson's helpers live in :mod:`asynclab.downloads` (:func:`links_in` pulls the
-links out of a page, :func:`site_map` works out what a correct crawler must find); :func:`check_crawl` judges a :func:`asynclab.check.run` of the crawler from the requests its
-sessions made and the server's own counts::
+:func:`check_crawl` judges a run of the crawler from the requests its sessions made and the server's
+own counts (the lesson's helpers :func:`links_in` and :func:`site_map` live in :mod:`asynclab.downloads`)::
 
     with LocalServer(files=0, pages=30, latency=0.05) as server:
         run = await check.run(crawl(server.url + "/site/index.html"), time_limit=20)
         nb11.check_crawl(run, server, limit=4)
-
-:func:`check_quiz` checks the "spot the pitfall" quiz.
 """
 
 from __future__ import annotations
