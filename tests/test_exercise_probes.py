@@ -352,8 +352,8 @@ def test_09_capped(capsys):
         return out
 
     passed(capsys, asyncio.run(nb09.check_capped(right, n=12)))
-    for wrong, phrase in [(five, "with limit=3"), (only_get, "read after the semaphore"),
-                          (one_at_a_time, "one at a time")]:
+    for wrong, phrase in [(five, "more than the limit of 3"), (only_get, "read after the semaphore"),
+                          (one_at_a_time, "only one request at a time")]:
         failed(capsys, asyncio.run(nb09.check_capped(wrong, n=12)), phrase)
 
 
@@ -451,7 +451,7 @@ def test_07_bounded(capsys, server):
         await asyncio.Event().wait()
 
     passed(capsys, asyncio.run(nb07.check_bounded(right, server, 3)))
-    for wrong, limit, phrase in [(gate_per_download, 3, "more than your limit"), (one_by_one, 3, "only one download"),
+    for wrong, limit, phrase in [(gate_per_download, 3, "more than the limit of 3"), (one_by_one, 3, "only one request at a time"),
                                  (right, ..., "still `...`"), (right, 99, "pick a whole number"),
                                  (hangs, 3, "still running after 10 s")]:
         failed(capsys, asyncio.run(nb07.check_bounded(wrong, server, limit)), phrase)

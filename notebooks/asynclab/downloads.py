@@ -48,12 +48,14 @@ __all__ = [
     "links_in",
     "site_map",
     "watch_requests",
+    "bodies_problem",
     "bounded",
     "check_bodies",
     "check_folder",
     "fetch",
     "format_table",
     "gather_all",
+    "in_flight_problem",
     "lanes_by_file",
     "measure_with_stats",
     "open_session",
@@ -148,6 +150,32 @@ def check_bodies(files: Sequence[FileInfo], bodies: Sequence[Any]) -> list[str]:
         elif sha256(body) != info.sha256:
             problems.append(f"{info.name}: the bytes differ from the server's (SHA-256 mismatch)")
     return problems
+
+
+def bodies_problem(files: Sequence[FileInfo], bodies: Any) -> str | None:
+    """What is wrong, for a learner, with ``bodies`` as the downloads of ``files`` in order (None: nothing)."""
+    if not isinstance(bodies, (list, tuple)):
+        return f"the code returned {type(bodies).__name__}, expected the list of downloaded bytes."
+    problems = check_bodies(files, list(bodies))
+    if not problems:
+        return None
+    got = sorted(sha256(r) for r in bodies if isinstance(r, (bytes, bytearray)))
+    if len(bodies) == len(files) and got == sorted(f.sha256 for f in files):
+        return ("every file arrived, but not in the order they were asked for: asyncio.gather returns results "
+                "in the order you passed the awaitables.")
+    return f"the downloads are not what the server sent: {problems[0]}."
+
+
+def in_flight_problem(seen: int, limit: int) -> str | None:
+    """What is wrong, for a learner, when the server saw at most ``seen`` requests at once under ``limit``."""
+    if seen > limit:
+        return (f"the server saw {seen} requests at once, more than the limit of {limit}. Make ONE "
+                "Semaphore(limit), from the `limit` argument, shared by all the requests (not one per request), "
+                "and put every request inside `async with` it.")
+    if seen <= 1:
+        return ("the server saw only one request at a time: they ran one after another. Start them all with "
+                "asyncio.gather and let the Semaphore hold the extra ones back.")
+    return None
 
 
 def check_folder(files: Iterable[FileInfo], folder: str | os.PathLike) -> dict[str, str]:

@@ -13,6 +13,7 @@ import aiohttp
 
 from .. import check
 from ..check import Verdict, report
+from ..downloads import bodies_problem, in_flight_problem
 from ..server import LocalServer
 
 __all__ = ["UNBLOCKED", "check_cancellable", "check_capped", "nothing_lost"]
@@ -139,30 +140,15 @@ async def check_capped(fetch_all: Any, n: int = 40, limits: Sequence[int] = (5, 
                 run = await check.run(fetch_all, session, [f.url for f in server.files], limit, time_limit=10,
                                       call="fetch_all(session, urls, limit)")
             stats = await asyncio.to_thread(server.stats)
-        most = stats.get("max_in_flight", 0)
 
         def capped(run: check.Run) -> str | None:
-            if most > limit:
-                return (f"with limit={limit}, the server saw {most} requests at once. Use the `limit` argument "
-                        "(not a number of your own), create the Semaphore once, outside one(), so every request "
-                        "shares it, and put the request inside `async with sem:`.")
-            if most < 2:
-                return (f"the requests ran one at a time: the limit is there to allow up to {limit} at once. "
-                        "Start them all with asyncio.gather(...).")
-            if _reads_inside_the_semaphore(fetch_all) is False:
-                return ("the response is read after the semaphore was released: hold it for the whole request, "
-                        "`async with sem:` around both session.get(...) and `await response.read()`.")
-            return None
+            return in_flight_problem(stats.get("max_in_flight", 0), limit) or (
+                "the response is read after the semaphore was released: hold it for the whole request, `async with "
+                "sem:` around both session.get(...) and `await response.read()`."
+                if _reads_inside_the_semaphore(fetch_all) is False else None)
 
-        def all_bytes(results: Any) -> str | None:
-            if not isinstance(results, (list, tuple)) or len(results) != n:
-                got = f"{len(results)} results" if isinstance(results, (list, tuple)) else type(results).__name__
-                return f"fetch_all returned {got}; expected a list of {n} downloads."
-            if not all(isinstance(r, (bytes, bytearray)) and len(r) == 1000 for r in results):
-                return "some results are not the downloaded bytes: return `await response.read()`."
-            return None
-
-        verdict = check.expect(run, checks=[capped], wrong_result=all_bytes, may_block=True, done=None)
+        verdict = check.expect(run, checks=[capped], wrong_result=lambda got: bodies_problem(server.files, got),
+                               may_block=True, done=None)
         if not verdict:  # one line in the end, for the first limit that fails
             return verdict
     return report(True, f"all {n} downloads arrived, several at a time and never more than the limit "
