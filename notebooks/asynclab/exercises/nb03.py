@@ -35,19 +35,17 @@ async def check_prediction(prediction: Any, program: Any, hint: str = PREDICTION
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         run = await check.run(program, time_limit=3, call="main()")
-    verdict = check.expect(run, may_block=True, done=None)
-    if not verdict:
-        return verdict
     given, wanted = [x.strip() for x in prediction], [x.strip() for x in printed.getvalue().splitlines()]
-    for i, (mine, real) in enumerate(zip(given, wanted)):
-        if mine != real:
-            return check.report(False, "", f"line {i + 1} of your prediction is {mine!r}; the program "
-                                           f"prints {real!r} there. {hint}")
-    if len(given) != len(wanted):
+
+    def same_lines(run: check.Run) -> str | None:
+        for i, (mine, real) in enumerate(zip(given, wanted)):
+            if mine != real:
+                return f"line {i + 1} of your prediction is {mine!r}; the program prints {real!r} there. {hint}"
         more = "What comes next?" if len(given) < len(wanted) else "Each print runs exactly once."
-        return check.report(False, "", f"your prediction has {len(given)} lines, the program prints "
-                                       f"{len(wanted)}. {more}")
-    return check.report(True, "right order: " + " → ".join(wanted), "")
+        return f"your prediction has {len(given)} lines, the program prints {len(wanted)}. {more}" \
+            if len(given) != len(wanted) else None
+
+    return check.expect(run, may_block=True, checks=[same_lines], done="right order: " + " → ".join(wanted))
 
 
 def check_breakfast(predicted_seconds: Any, run: Any) -> check.Verdict:
