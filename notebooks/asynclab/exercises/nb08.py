@@ -67,7 +67,8 @@ def check_tools(choices: Any) -> check.Verdict:
             f"{key}: {given!r} is not one of \"asyncio\", \"threads\", \"processes\"."
 
     return check.quiz(choices, {key: w["right"] for key, w in WORKLOADS.items()}, name="choices",
-                      accepted=_SYNONYMS, wrong=wrong, right=lambda key, tool: f"{key}: {tool}. Right: {WORKLOADS[key]['why']}",
+                      accepted=_SYNONYMS, wrong=wrong,
+                      right=lambda key, tool: f"{key}: {tool}. Right: {WORKLOADS[key]['why']}",
                       blank="A, B and C are still `...`. Replace each `...` with \"asyncio\", \"threads\" or "
                             "\"processes\" and run the cell again.")
 

@@ -336,7 +336,9 @@ async def check_innermost(innermost: Any) -> Verdict:
         if answer in ("_outer", "outer"):
             return (f"{answer!r} is the task's outermost coroutine (what get_coro() and get_stack() show). "
                     "Follow `cr_await` down while it is a coroutine.")
-        return "one level short: keep following `cr_await` while it is a coroutine." if answer in ("_middle", "middle") else None
+        if answer in ("_middle", "middle"):
+            return "one level short: keep following `cr_await` while it is a coroutine."
+        return None
 
     return await _attempt(innermost, "innermost", look, 2, result="_inner", wrong_result=deepest,
                           hang="Go down one level each time round: `coro = coro.cr_await`.",

@@ -158,8 +158,10 @@ def check_quiz(answers: Any) -> Verdict:
     """Right when every snippet (1–6) is matched with the letter of its pitfall."""
 
     def wrong(n: int, letter: Any, given: Any) -> str:
-        if letter is ... or letter is None:
-            return f"snippet {n} is still `...`" if letter is ... else f"snippet {n}: {given!r} is not one of the letters A to F"
+        if letter is ...:
+            return f"snippet {n} is still `...`"
+        if letter is None:
+            return f"snippet {n}: {given!r} is not one of the letters A to F"
         return f"snippet {n}: not {letter}. Ask yourself: {_QUIZ[n][1]}"
 
     return check.quiz(answers, {n: letter for n, (letter, _) in _QUIZ.items()}, name="answers", wrong=wrong,
