@@ -161,3 +161,91 @@ def test_verdict_shows_nothing_but_is_truthy(capsys):
     verdict = check.report(True, "fine", "")
     assert capsys.readouterr().out == "✅ fine\n"
     assert verdict and repr(verdict).startswith("Verdict(True")
+
+
+def test_a_task_factory_that_raises_is_the_attempts_error_and_is_kept(capsys):
+    def interrupting(loop, coro, **kwargs):
+        raise KeyboardInterrupt
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.set_task_factory(interrupting)
+        try:
+            run = await check.run(together(), time_limit=2)
+            kept = loop.get_task_factory()
+        finally:
+            loop.set_task_factory(None)
+        return check.expect(run), kept
+    verdict, kept = asyncio.run(main())
+    failed(capsys, verdict, "raised KeyboardInterrupt", "line 2 of interrupting: `raise KeyboardInterrupt`")
+    assert kept is interrupting
+
+
+def test_a_call_that_sleeps_past_the_limit_is_named_when_it_returns(capsys):
+    async def sleepy():
+        time.sleep(2.5)
+
+    async def main():
+        return check.expect(await check.run(sleepy(), time_limit=0.2))
+    failed(capsys, asyncio.run(main()), "still running after 0.2 s", "line 2 of sleepy: `time.sleep(2.5)`",
+           "held the event loop", "cannot be interrupted")
+
+
+def test_a_busy_loop_is_stopped_and_named(capsys):
+    async def busy():
+        while True:
+            pass
+
+    async def main():
+        return check.expect(await check.run(busy(), time_limit=0.2))
+    t0 = time.perf_counter()
+    line = failed(capsys, asyncio.run(main()), "still running after 0.2 s", "of busy", "held the event loop")
+    assert "cannot be interrupted" not in line and time.perf_counter() - t0 < 3
+
+
+def test_a_task_that_swallows_cancellation_is_named_and_the_run_ends(capsys):
+    async def stubborn():  # swallows its cancellation, then goes on for 0.5 s
+        for _ in range(10):
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                pass
+
+    async def main():
+        return check.expect(await check.run(stubborn(), time_limit=0.2), hang="It hangs.")
+    t0 = time.perf_counter()
+    failed(capsys, asyncio.run(main()), "still running after 0.2 s", "line 4 of stubborn", "It hangs.")
+    assert time.perf_counter() - t0 < 3
+
+
+def test_call_explains_a_plain_function(capsys):
+    def loops():
+        while True:
+            pass
+
+    def interrupts(x):
+        raise KeyboardInterrupt
+
+    async def coroutine_function():
+        pass
+
+    assert check.call(lambda x: x + 1, 1) == (2, None)
+    assert check.call(loops, limit=0.2) == (None, "loops(...) was still running after 0.2 s: it never returns.")
+    value, problem = check.call(interrupts, 1, who="interrupts(1)")
+    assert value is None and problem.startswith("interrupts(1) raised KeyboardInterrupt, at line 2 of interrupts: `raise")
+    assert "returned a coroutine" in check.call(coroutine_function)[1]
+
+
+def test_done_none_prints_only_a_failure(capsys):
+    async def main():
+        run = await check.run(together(), time_limit=2)
+        return check.expect(run, result=[0, 1, 2], done=None), check.expect(run, result=[9], done=None)
+    right, wrong = asyncio.run(main())
+    assert right and not wrong
+    assert capsys.readouterr().out == "❌ Not yet: together returned [0, 1, 2], expected [9].\n"
+
+
+def test_returning_none_asks_for_the_return_line(capsys):
+    async def main():
+        return check.expect(await check.run(job(None), time_limit=2), result=3)
+    failed(capsys, asyncio.run(main()), "job returned None, expected 3. Is the `return` line missing?")

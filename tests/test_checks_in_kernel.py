@@ -56,7 +56,9 @@ EXERCISES = {
            "async def handle_order(items):\n    {body}\n\nsaved.clear()\n"
            "run = await check.run(handle_order(['tea', 'jam']), time_limit=3)\n"
            "check.expect(run, nb09.nothing_lost(saved, ['tea', 'jam']))", 3),
-    "10": ("from asynclab.exercises import nb11\nfrom asynclab.server import LocalServer",
+    "10": ("from asynclab.exercises import nb10",
+           "async def deposit(account, lock, amount):\n    {body}\n\nawait nb10.check_deposit(deposit)", 2),
+    "11": ("from asynclab.exercises import nb11\nfrom asynclab.server import LocalServer",
            "async def crawl(start_url):\n    {body}\n\nwith LocalServer(files=0, pages=10, latency=0.01, name='capstone') as server:\n"
            "    run = await check.run(crawl(server.url + '/site/index.html'), time_limit=20)\n"
            "    nb11.check_crawl(run, server, limit=4)", 20),
@@ -89,4 +91,27 @@ def test_wrong_answers_get_a_sentence_in_time(kernel, notebook):
         assert "was never awaited" not in reply["stderr"], what
         assert took < limit + 12, f"{what}: took {took:.1f} s"
         assert kernel.km.is_alive(), what
+    assert kernel.run("print('alive')")["stdout"].strip() == "alive"
+
+
+def test_a_call_sleeping_past_the_limit_is_named_once_it_returns(kernel):
+    reply = kernel.run("from asynclab.exercises import nb00\n"
+                       "async def get_ready():\n    time.sleep(4)\n    return 'ready'\n\n"
+                       "check.expect(await check.run(get_ready(), time_limit=1), nb00.GET_READY)", timeout=40)
+    assert reply["status"] == "ok", reply
+    out = reply["stdout"]
+    assert "❌ Not yet: your code was still running after 1 s, at line 2 of get_ready: `time.sleep(4)`" in out, out
+    assert "cannot be interrupted" in out and "Traceback" not in out + reply["stderr"], reply
+
+
+def test_a_task_factory_that_raises_gets_a_sentence_and_is_kept(kernel):
+    reply = kernel.run("def interrupting(loop, coro, **kwargs):\n    raise KeyboardInterrupt\n\n"
+                       "async def two():\n    return await asyncio.gather(asyncio.sleep(0), asyncio.sleep(0))\n\n"
+                       "loop = asyncio.get_running_loop()\nloop.set_task_factory(interrupting)\n"
+                       "try:\n    check.expect(await check.run(two(), time_limit=2))\n"
+                       "    print('kept:', loop.get_task_factory() is interrupting)\n"
+                       "finally:\n    loop.set_task_factory(None)", timeout=40)
+    assert reply["status"] == "ok", reply
+    assert "❌ Not yet: two raised KeyboardInterrupt, at line 2 of interrupting" in reply["stdout"], reply
+    assert "kept: True" in reply["stdout"] and "Traceback" not in reply["stdout"] + reply["stderr"], reply
     assert kernel.run("print('alive')")["stdout"].strip() == "alive"

@@ -24,7 +24,7 @@ def test_02_quiz(capsys):
                        ("fetch()", "function"), ("make()", "function")]:
         failed(capsys, nb02.check_quiz({**QUIZ_RIGHT, key: wrong}), f"quiz[{key!r}]")
     failed(capsys, nb02.check_quiz({**QUIZ_RIGHT, "fetch": "a spoon"}), "not one of the four answers")
-    failed(capsys, nb02.check_quiz(None), "should be the dict")
+    failed(capsys, nb02.check_quiz(None), "`quiz` should be a dict with an answer for each question")
 
 
 async def double(x):
@@ -141,6 +141,75 @@ def test_05_tiny_loop(capsys):
         assert not nb05.check_breakfast(wrong, toaster)
         last = capsys.readouterr().out.splitlines()[-1]
         assert last.startswith("❌ Not yet:") and phrase in last, last
+
+
+LOOP_RIGHT = ("loop", "error", "loop", "error")
+
+
+def predict(*answers):
+    return asyncio.run(nb05.check_loop_predictions(*answers))
+
+
+def test_05_loop_predictions_right_show_the_table(capsys):
+    assert predict(*LOOP_RIGHT) and predict(" LOOP", "Error", "loop ", "ERROR")
+    out = capsys.readouterr().out
+    assert "where get_running_loop() is called" in out and out.count("✔") == 8 and "✘" not in out
+    assert out.strip().splitlines()[-1].startswith("✅ all four right")
+
+
+@pytest.mark.parametrize("answers, phrase", [
+    (("loop", ..., "loop", "error"), "`script_top` is still `...`. Replace it with \"loop\" or \"error\"."),
+    (("loop", "error", "yes", "error"), "`script_in_main` is 'yes': answer with the string \"loop\""),
+    ((1, "error", "loop", "error"), "`in_a_cell` is 1: answer with the string"),
+])
+def test_05_loop_predictions_blank_or_not_an_answer_show_no_table(capsys, answers, phrase):
+    failed(capsys, predict(*answers), phrase)  # one line: the table would give the answers away
+
+
+@pytest.mark.parametrize("index, name, words", [
+    (0, "in_a_cell", "the kernel runs an event loop all the time and runs your cell inside it"),
+    (1, "script_top", "a script starts with no loop at all"),
+    (2, "script_in_main", "asyncio.run() creates a loop and runs main() inside it"),
+    (3, "in_a_thread", "a loop runs in one thread only"),
+])
+def test_05_each_wrong_loop_prediction_is_explained(capsys, index, name, words):
+    answers = list(LOOP_RIGHT)
+    answers[index] = {"loop": "error", "error": "loop"}[answers[index]]
+    assert not predict(*answers)
+    out = capsys.readouterr().out
+    assert out.count("✘") == 1
+    line = out.strip().splitlines()[-1]
+    assert line.startswith("❌ Not yet: 1 of 4 predictions differ from what really happened.")
+    assert f"`{name}`: {words}" in line
+
+
+TOOLS_RIGHT = {"A": "asyncio", "B": "processes", "C": "threads"}
+
+
+def test_08_tools_right_with_a_reason_each(capsys):
+    assert nb08.check_tools(TOOLS_RIGHT) and nb08.check_tools({"A": "Async", "B": " multiprocessing ", "C": "Thread"})
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 6 and all(line.startswith("✅") for line in out)
+    assert out[1].startswith("✅ B: processes. Right: pure-Python computing needs several interpreters")
+
+
+@pytest.mark.parametrize("choices, phrase", [
+    ({"A": ..., "B": ..., "C": ...}, "A, B and C are still `...`. Replace each `...` with"),
+    ({**TOOLS_RIGHT, "B": ...}, "B is still `...`."),
+    (..., "`choices` should be a dict with an answer for each question"), (["asyncio"], "not list ['asyncio']"),
+    ({"A": "asyncio", "B": "processes"}, "`choices` has no answer for 'C'"),
+    ({**TOOLS_RIGHT, "A": "greenlets"}, "A: 'greenlets' is not one of \"asyncio\", \"threads\", \"processes\"."),
+    ({**TOOLS_RIGHT, "A": "threads"}, "A: with threads, threads would work, but thousands of waits need thousands"),
+    ({**TOOLS_RIGHT, "A": "processes"}, "A: with processes, processes are for computing; this program only waits."),
+    ({**TOOLS_RIGHT, "B": "asyncio"}, "B: with asyncio, a simulation never awaits, so each run would block the event loop"),
+    ({**TOOLS_RIGHT, "B": "threads"}, "B: with threads, the GIL lets only one thread run Python code at a time"),
+    ({**TOOLS_RIGHT, "C": "asyncio"}, "C: with asyncio, the SDK's calls block"),
+    ({**TOOLS_RIGHT, "C": "processes"}, "C: with processes, it would work, but every process is a whole interpreter"),
+])
+def test_08_tools_each_wrong_answer_gets_its_reason(capsys, choices, phrase):
+    assert not nb08.check_tools(choices)
+    wrong = [line for line in capsys.readouterr().out.splitlines() if line.startswith("❌ Not yet:")]
+    assert len(wrong) == 1 and phrase in wrong[0], wrong
 
 
 def retry_right(status):
@@ -283,15 +352,15 @@ def test_09_capped(capsys):
         return out
 
     passed(capsys, asyncio.run(nb09.check_capped(right, n=12)))
-    for wrong, phrase in [(five, "with limit=3"), (only_get, "read after the semaphore"),
-                          (one_at_a_time, "one at a time")]:
+    for wrong, phrase in [(five, "more than the limit of 3"), (only_get, "read after the semaphore"),
+                          (one_at_a_time, "only one request at a time")]:
         failed(capsys, asyncio.run(nb09.check_capped(wrong, n=12)), phrase)
 
 
 def test_10_quiz(capsys):
     right = {1: "D", 2: "B", 3: "E", 4: "C", 5: "F", 6: "A"}
     passed(capsys, nb11.check_quiz(right))
-    failed(capsys, nb11.check_quiz({str(k): v for k, v in right.items()}), "no answer for snippet 1")
+    failed(capsys, nb11.check_quiz({str(k): v for k, v in right.items()}), "`answers` has no answer for 1 (its keys are '1', '2', '3')")
     failed(capsys, nb11.check_quiz({**right, 1: "A"}), "snippet 1: not A")
     failed(capsys, nb11.check_quiz({n: ... for n in right}), "every answer is still")
 
@@ -382,7 +451,7 @@ def test_07_bounded(capsys, server):
         await asyncio.Event().wait()
 
     passed(capsys, asyncio.run(nb07.check_bounded(right, server, 3)))
-    for wrong, limit, phrase in [(gate_per_download, 3, "more than your limit"), (one_by_one, 3, "only one download"),
+    for wrong, limit, phrase in [(gate_per_download, 3, "more than the limit of 3"), (one_by_one, 3, "only one request at a time"),
                                  (right, ..., "still `...`"), (right, 99, "pick a whole number"),
                                  (hangs, 3, "still running after 10 s")]:
         failed(capsys, asyncio.run(nb07.check_bounded(wrong, server, limit)), phrase)

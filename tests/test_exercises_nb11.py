@@ -300,7 +300,7 @@ def test_quiz_blank_partial_wrong_and_invalid(capsys):
     out = _out(capsys)
     assert "snippet 2: not C. Ask yourself: what does time.sleep do" in out
     assert "snippet 4: 'Z' is not one of the letters A to F" in out
-    assert "still `...`: snippet 6" in out
+    assert "snippet 6 is still `...`" in out
     assert "B" not in out.replace("BaseException", ""), "the right letter must not be given away"
 
     assert not nb11.check_quiz(["D"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from asynclab import timeline
-from asynclab.exercises.nb08 import process_context
+from asynclab.workloads import process_context
 from asynclab.server import LocalServer
 from asynclab.workloads import (
     SLICE,

@@ -38,11 +38,8 @@ from typing import Any, Callable, Mapping, Sequence
 from .recording import BLOCKING_THRESHOLD, SYNC_REASONS, Recording, Span, seconds
 from .recorder import measure
 
-__all__ = ["Run", "Verdict", "blank", "equal", "expect", "explain", "not_blocking", "number",
-           "report", "run", "time_limit", "where"]
-
-#: Put this (or ``...``) where the learner must write something.
-blank = ...
+__all__ = ["Run", "Verdict", "call", "equal", "expect", "explain", "not_blocking", "number",
+           "quiz", "report", "run", "time_limit", "where"]
 
 
 class Verdict:
@@ -360,8 +357,7 @@ def _wrong_kind(work: Any, call: str) -> str | None:
             f"{type(work).__name__} {shown}. If you wrote `await` in front of it, take the `await` away.")
 
 
-async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None = None,
-              call: str | None = None, setup: Callable[[Run], Any] | None = None) -> Run:
+async def run(work: Any, *args: Any, time_limit: float = 5.0, call: str | None = None) -> Run:
     """Run the learner's ``work`` and note everything a check needs.  Never raises, never hangs.
 
     ``work`` is a coroutine (``main()``), or a coroutine function called here
@@ -373,6 +369,15 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
     named in ``never_awaited`` (warnings of earlier cells are flushed first and
     never counted); tasks still running when it returned are in ``lost``,
     finished tasks that nobody awaited in ``unawaited``.
+
+    The limit of the limit: code that never awaits is interrupted about 1 s
+    after ``time_limit``, but only while Python runs it.  A call that waits
+    outside Python (``time.sleep(100)``, a socket read without a timeout) holds
+    the loop until it returns, so the check answers only then, naming that
+    line.  Threads are never stopped: they are named.  A task factory the
+    learner installed (``loop.set_task_factory``) still makes the attempt's
+    tasks; if it raises, that is the attempt's error, and it is the loop's
+    factory again afterwards.
     """
     name = _name_of(work)
     out = Run(name=name, time_limit=time_limit)
@@ -408,7 +413,11 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
 
     def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Future:
         if previous is not None:
-            task = previous(loop, coro, **kwargs)
+            try:
+                task = previous(loop, coro, **kwargs)
+            except (KeyboardInterrupt, SystemExit) as exc:  # as an error of the code that made the task
+                close(coro)
+                raise _Interrupted(exc) from exc
         else:
             guarded = asyncio.current_task() in ours and inspect.iscoroutine(coro)
             task = _Watched(_Guarded(coro) if guarded else coro, loop=loop, **kwargs)
@@ -437,10 +446,8 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, title: str | None 
         sys.set_coroutine_origin_tracking_depth(max(depth, 12))
         loop.set_task_factory(factory)
         try:
-            measuring = asyncio.ensure_future(measure(title or f"your {name}", work, raise_errors=False))
+            measuring = _Watched(measure(f"your {name}", work, raise_errors=False), loop=loop)  # not the learner's factory
             ours.add(measuring)
-            if setup is not None:
-                setup(out)
             with _Watchdog(time_limit + 1.0) as guard:
                 done, _ = await asyncio.wait({measuring}, timeout=time_limit)
                 guard.stop()
@@ -642,17 +649,24 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 90 else text[:87] + "..."
 
 
-def _general(run: Run, who: str) -> str | None:
+def _general(run: Run, who: str, hang: str = "") -> str | None:
     """The rules every exercise shares, in order; the first broken one in words."""
     if run.problem:
         return run.problem
     if run.timed_out:
         text = f"your code was still running after {run.time_limit:g} s"
+        held = max((s.duration for s in run.rec.blocking_spans()), default=0) if run.rec is not None else 0
+        if held:  # the watchdog stopped it (see run)
+            text += f", at {run.stuck_at or 'a step'}, which held the event loop for {seconds(held)} without awaiting"
+            if held > run.time_limit + 2:
+                text += ("; a call that waits outside Python (such as time.sleep) cannot be interrupted, so the "
+                         "check could answer only when it returned")
+            return f"{text}. {hang or 'Await instead (asyncio.sleep, asyncio.to_thread), so that the loop stays free.'}"
         text += f", waiting at {run.stuck_at}" if run.stuck_at else ""
         text += ". The check stopped it and cancelled everything it started."
         if run.threads:
             text += (f" A thread cannot be cancelled: the one started at {run.threads[0]} may still be running. ")
-        text += " Something waits forever (or far too long): look for a wait that nothing ends."
+        text += " " + (hang or "Something waits forever (or far too long): look for a wait that nothing ends.")
         if run.stubborn:
             text += f" One task ignores cancellation ({run.stubborn[0]}): restart the kernel to stop it."
         return text.replace("  ", " ").strip()
@@ -695,8 +709,8 @@ def number(value: Any, name: str) -> str | None:
 def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any = ..., any_order: bool = False,
            overlap: int | None = None, sequential: bool = False, waited: float | None = None,
            may_block: bool = False, checks: Sequence[Callable[[Run], str | None]] = (),
-           wrong_result: Callable[[Any], str | None] | None = None, done: str = "",
-           who: str | None = None, advice: Mapping[type, str] | None = None, quiet: bool = False) -> Verdict:
+           wrong_result: Callable[[Any], str | None] | None = None, done: str | None = "", hang: str = "",
+           who: str | None = None, advice: Mapping[type, str] | None = None) -> Verdict:
     """Judge a :class:`Run` by an exercise's rules and print the first one broken.
 
     ``rules`` (a dict, e.g. an exercise module's ``EX1``) gives defaults for
@@ -707,30 +721,30 @@ def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any 
     Lock, Semaphore, Queue...), ``sequential`` (never two at once), ``waited``
     (the code waited at least that long at an ``await``), and last ``checks``:
     functions of the run that return a message or None.  ``done`` is the ✅
-    sentence.  With ``quiet``, nothing is printed (for probes that judge in steps).
+    sentence (``None``: print only a ❌, for probes that go on judging); ``hang``
+    says what a hang usually means in this exercise.
     """
     if rules:
         given = dict(result=result, any_order=any_order, overlap=overlap, sequential=sequential, waited=waited,
                      may_block=may_block, checks=checks, wrong_result=wrong_result, done=done, who=who,
-                     advice=advice)
+                     advice=advice, hang=hang)
         defaults = dict(result=..., any_order=False, overlap=None, sequential=False, waited=None,
-                        may_block=False, checks=(), wrong_result=None, done="", who=None, advice=None)
+                        may_block=False, checks=(), wrong_result=None, done="", who=None, advice=None, hang="")
         merged = {**defaults, **{k: v for k, v in rules.items() if k in defaults},
                   **{k: v for k, v in given.items() if v is not defaults[k] and v != defaults[k]}}
-        return expect(run_, **merged, quiet=quiet)
-    say = report if not quiet else (lambda ok, good, bad: Verdict(ok, f"✅ {good}" if ok else f"❌ Not yet: {bad}"))
+        return expect(run_, **merged)
     if not isinstance(run_, Run):
         if inspect.iscoroutine(run_) and run_.cr_code is run.__code__:
             close(run_)
-            return say(False, "", "`run` is a coroutine: put `await` in front of check.run(...), "
+            return report(False, "", "`run` is a coroutine: put `await` in front of check.run(...), "
                                      "`run = await check.run(...)`.")
         close(run_)
-        return say(False, "", f"the check needs what `await check.run(...)` gave back, "
+        return report(False, "", f"the check needs what `await check.run(...)` gave back, "
                                  f"not {type(run_).__name__} {_describe(run_)[:40]}.")
     who = who or run_.name
     if advice:
         run_.extra["advice"] = advice
-    problem = _general(run_, who)
+    problem = _general(run_, who, hang)
     value = run_.result
     if not problem and wrong_result is not None:
         problem = wrong_result(value)
@@ -744,6 +758,7 @@ def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any 
         if not same:
             order = " (in any order)" if any_order else ""
             problem = f"{who} returned {_describe(value)}, expected {_describe(result)}{order}."
+            problem += " Is the `return` line missing?" if value is None else ""
     rec = run_.rec
     if not problem and rec is not None and not may_block:
         blocked = rec.blocking_spans()
@@ -776,13 +791,32 @@ def expect(run_: Any, rules: Mapping[str, Any] | None = None, /, *, result: Any 
             break
         problem = rule(run_)
     if problem:
-        return say(False, "", problem)
-    return say(True, done or f"{who} did everything the exercise asks. Correct!", "")
+        return report(False, "", problem)
+    if done is None:
+        return Verdict(True, "")
+    return report(True, done or f"{who} did everything the exercise asks. Correct!", "")
 
 
 # --------------------------------------------------------------------------
 # Values the learner writes
 # --------------------------------------------------------------------------
+def call(func: Any, *args: Any, who: str | None = None, limit: float = 2.0) -> tuple[Any, str | None]:
+    """Call the learner's plain function: ``(its value, None)``, or ``(None, a sentence)`` when it
+    raised (KeyboardInterrupt too), ran past ``limit`` seconds or returned a coroutine."""
+    who = who or f"{_name_of(func)}(...)"
+    try:
+        with _Watchdog(limit):
+            value = func(*args)
+    except TimeLimit:
+        return None, f"{who} was still running after {limit:g} s: it never returns."
+    except BaseException as exc:  # the learner's mistake, in words
+        return None, explain(exc, who)
+    if inspect.iscoroutine(value):
+        close(value)
+        return None, f"{who} returned a coroutine: it is an ordinary `def`, not `async def`."
+    return value, None
+
+
 def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = "") -> Verdict:
     """Check a value.  Explains blanks, unawaited coroutines, wrong types, NaN and infinities."""
     if actual is ...:
@@ -806,6 +840,33 @@ def equal(actual: Any, expected: Any, name: str = "your answer", *, hint: str = 
         ok = actual == expected
     return report(ok, f"{name} is {expected!r}. Correct!",
                   f"{name} is {_describe(actual)}, expected {expected!r}. {hint}".strip())
+
+
+def quiz(answers: Any, key: Mapping[Any, str], *, name: str, accepted: Mapping[str, str], blank: str,
+         wrong: Callable[[Any, Any, Any], str], right: Callable[[Any, str], str] | None = None,
+         done: str = "") -> Verdict:
+    """A quiz: ``answers`` maps each question of ``key`` to an answer, one of ``accepted`` (a spelling, in any
+    case, to the answer it means).  Prints ``blank`` when every answer is `...`, else every wrong one,
+    ``wrong(question, meant, given)`` (``meant`` is `...`, or None when not accepted), in one ❌ line, or ✅
+    ``done``.  With ``right(question, answer)``, one line per question instead."""
+    if not isinstance(answers, Mapping):
+        close(answers)
+        return report(False, "", f"`{name}` should be a dict with an answer for each question, "
+                                 f"not {type(answers).__name__} {_describe(answers)[:40]}.")
+    missing = [question for question in key if question not in answers]
+    if missing:
+        keys = ", ".join(repr(k) for k in list(answers)[:3]) or "none"
+        return report(False, "", f"`{name}` has no answer for {missing[0]!r} (its keys are {keys}): "
+                                 f"keep the keys {', '.join(map(repr, key))}.")
+    if all(answers[question] is ... for question in key):
+        return report(False, "", blank)
+    meant = {q: ... if answers[q] is ... else accepted.get(str(answers[q]).strip().casefold()) for q in key}
+    if right is not None:  # every line printed, then the verdict
+        lines = [report(meant[q] == a, right(q, a), "" if meant[q] == a else wrong(q, meant[q], answers[q]))
+                 for q, a in key.items()]
+        return Verdict(all(lines), "")
+    problems = [wrong(q, meant[q], answers[q]).rstrip(".") for q, a in key.items() if meant[q] != a]
+    return report(not problems, done, "; ".join(problems) + ".")
 
 
 def not_blocking(rec: Any, threshold: float = BLOCKING_THRESHOLD) -> Verdict:

@@ -17,6 +17,9 @@ Every strategy takes a list of URLs and returns the bodies in the same order:
 The async ones need an ``aiohttp.ClientSession``; :func:`open_session` makes
 one without aiohttp's default cap of 100 connections, so that ``gather_all``
 really has every request in flight and the Semaphore is the only bound.
+
+For notebook 11's crawler: :func:`links_in` (the links of a page) and :func:`site_map`
+(what a polite crawl of the local site finds).
 """
 
 from __future__ import annotations
@@ -30,23 +33,29 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any, Awaitable, Iterable, Iterator, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import aiohttp
 
-from .server import FileInfo, LocalServer
+from .server import FileInfo, LocalServer, site_pages
 from .timeline import Recording, measure
 
 __all__ = [
     "RequestLog",
+    "SiteMap",
+    "links_in",
+    "site_map",
     "watch_requests",
+    "bodies_problem",
     "bounded",
     "check_bodies",
     "check_folder",
     "fetch",
     "format_table",
     "gather_all",
+    "in_flight_problem",
     "lanes_by_file",
     "measure_with_stats",
     "open_session",
@@ -141,6 +150,32 @@ def check_bodies(files: Sequence[FileInfo], bodies: Sequence[Any]) -> list[str]:
         elif sha256(body) != info.sha256:
             problems.append(f"{info.name}: the bytes differ from the server's (SHA-256 mismatch)")
     return problems
+
+
+def bodies_problem(files: Sequence[FileInfo], bodies: Any) -> str | None:
+    """What is wrong, for a learner, with ``bodies`` as the downloads of ``files`` in order (None: nothing)."""
+    if not isinstance(bodies, (list, tuple)):
+        return f"the code returned {type(bodies).__name__}, expected the list of downloaded bytes."
+    problems = check_bodies(files, list(bodies))
+    if not problems:
+        return None
+    got = sorted(sha256(r) for r in bodies if isinstance(r, (bytes, bytearray)))
+    if len(bodies) == len(files) and got == sorted(f.sha256 for f in files):
+        return ("every file arrived, but not in the order they were asked for: asyncio.gather returns results "
+                "in the order you passed the awaitables.")
+    return f"the downloads are not what the server sent: {problems[0]}."
+
+
+def in_flight_problem(seen: int, limit: int) -> str | None:
+    """What is wrong, for a learner, when the server saw at most ``seen`` requests at once under ``limit``."""
+    if seen > limit:
+        return (f"the server saw {seen} requests at once, more than the limit of {limit}. Make ONE "
+                "Semaphore(limit), from the `limit` argument, shared by all the requests (not one per request), "
+                "and put every request inside `async with` it.")
+    if seen <= 1:
+        return ("the server saw only one request at a time: they ran one after another. Start them all with "
+                "asyncio.gather and let the Semaphore hold the extra ones back.")
+    return None
 
 
 def check_folder(files: Iterable[FileInfo], folder: str | os.PathLike) -> dict[str, str]:
@@ -365,3 +400,53 @@ def watch_requests() -> Iterator[RequestLog]:
         yield log
     finally:
         aiohttp.ClientSession._request = original  # type: ignore[method-assign]
+
+
+# -- the capstone's site (notebook 11), as a crawler sees it --------------------------
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hrefs += [value for name, value in attrs if tag == "a" and name == "href" and value]
+
+
+def links_in(html: str, page_url: str) -> list[str]:
+    """The absolute URLs the ``<a href>`` links of ``html`` point to, resolved against
+    ``page_url``, without ``#fragments`` or repeats, in order.
+
+    >>> links_in('<a href="/b.html">b</a> <a href="c.html#top">c</a>', "http://h/site/a.html")
+    ['http://h/b.html', 'http://h/site/c.html']
+    """
+    parser = _Anchors()
+    parser.feed(html)
+    return list(dict.fromkeys(urldefrag(urljoin(page_url, href)).url for href in parser.hrefs))
+
+
+@dataclass(frozen=True)
+class SiteMap:
+    """What a correct crawl finds: ``reachable`` maps each page path reachable from the start page
+    (same host, not disallowed) to a page linking to it; ``broken`` does the same for dead links."""
+
+    reachable: dict[str, str | None]
+    broken: dict[str, str]
+    disallowed: str = "/site/private/"
+
+
+def site_map(pages: int, seed: int, start: str = "/site/index.html") -> SiteMap:
+    """Crawl the site's recipe (no HTTP) the way the rules say a crawler should."""
+    recipe, reachable, broken, todo = site_pages(pages, seed), {start: None}, {}, [start]
+    while todo:
+        path = todo.pop(0)
+        for url in links_in(recipe[path.removeprefix("/site/")], "http://127.0.0.1" + path):
+            parts = urlsplit(url)
+            if parts.netloc != "127.0.0.1" or parts.path.startswith("/site/private/") \
+                    or parts.path in reachable or parts.path in broken:
+                continue
+            if parts.path.removeprefix("/site/") in recipe:
+                reachable[parts.path] = path
+                todo.append(parts.path)
+            else:
+                broken[parts.path] = path
+    return SiteMap(reachable, broken)

@@ -16,10 +16,14 @@ and each worker imports it; a function defined in a notebook cell lives in
   with one lane per worker, named ``worker 1``, ``worker 2``... in order of first
   appearance (thread names and process ids change on every run).
 * :func:`rss_kb` reads the resident memory of this process (no psutil needed).
+* :func:`process_context` is the start method for process pools.
+* :func:`blocking_fetch` stands in for a blocking library call (notebook 10), and
+  :func:`threads_busy` says how many of them are still running in threads.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
@@ -34,6 +38,7 @@ __all__ = [
     "GAP",
     "Stopwatch",
     "Run",
+    "blocking_fetch",
     "count_primes",
     "count_primes_traced",
     "download",
@@ -41,9 +46,11 @@ __all__ = [
     "is_prime",
     "lane_names",
     "parallel_seconds",
+    "process_context",
     "ran_in_parallel",
     "quiet_worker",
     "rss_kb",
+    "threads_busy",
     "worker_name",
     "worker_recording",
 ]
@@ -263,3 +270,37 @@ class Stopwatch:
     def log(self, text: str) -> None:
         """Print ``text`` after the elapsed time in the course's format."""
         print(f"{seconds(self.elapsed()):>7}  {text}")
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """The ``forkserver`` start method where it exists (Linux's default from 3.14), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+_busy = [0]
+_busy_lock = threading.Lock()
+
+
+def threads_busy() -> int:
+    """How many calls of :func:`blocking_fetch` are running right now (in any thread)."""
+    return _busy[0]
+
+
+def blocking_fetch(delay: float, timeout: float | None = None) -> str:
+    """A stand-in for a blocking library call that takes ``delay`` seconds.
+
+    Like a socket read, it gives up after ``timeout`` seconds (if given) with
+    ``TimeoutError``; without one it waits the full ``delay``.
+    """
+    with _busy_lock:
+        _busy[0] += 1
+    try:
+        if timeout is not None and timeout < delay:
+            time.sleep(timeout)
+            raise TimeoutError(f"no answer within {timeout} s")
+        time.sleep(delay)
+        return "data"
+    finally:
+        with _busy_lock:
+            _busy[0] -= 1

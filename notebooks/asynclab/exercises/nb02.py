@@ -76,9 +76,8 @@ async def check_double(double: Any, answer: Any) -> check.Verdict:
             return f"double(21), double(5), double(-4) give {values}, not [42, 10, -8]. Check the `return` line."
         return None
 
-    verdict = check.expect(run, wrong_result=twice, quiet=True)
+    verdict = check.expect(run, wrong_result=twice, done=None)
     if not verdict:
-        print(verdict.message)
         return verdict
     return check.equal(answer, 42, name="answer",
                        hint="`answer` should hold the value of double(21): `answer = await double(21)`.")
@@ -86,19 +85,15 @@ async def check_double(double: Any, answer: Any) -> check.Verdict:
 
 def check_quiz(quiz: Any) -> check.Verdict:
     """Exercise 3: a dict mapping each expression to one of :data:`QUIZ_LABELS`."""
-    if not isinstance(quiz, dict):
-        check.close(quiz)
-        return check.report(False, "", "`quiz` should be the dict from the cell, with one answer per key.")
-    missing = [key for key in QUIZ_ANSWERS if key not in quiz]
-    if missing:
-        return check.report(False, "", f"the key {missing[0]!r} is missing from `quiz`; keep all five keys.")
     labels = ", ".join(repr(label) for label in QUIZ_LABELS)
-    for key, (expected, why) in QUIZ_ANSWERS.items():
-        given, name = quiz[key], f"quiz[{key!r}]"
-        if given is ...:
-            return check.report(False, "", f"{name} is still `...`. Write one of: {labels}.")
-        if not isinstance(given, str) or given.strip().lower() not in QUIZ_LABELS:
-            return check.report(False, "", f"{name} is {given!r:.40}, which is not one of the four answers: {labels}.")
-        if given.strip().lower() != expected:
-            return check.report(False, "", f"{name} is {given.strip().lower()!r}, not right. Why: {why}")
-    return check.report(True, "all five right: you can tell a coroutine function from the coroutine it makes.", "")
+
+    def wrong(key: str, meant: Any, given: Any) -> str:
+        if meant is ... or meant is None:
+            return f"quiz[{key!r}] is " + ("still `...`. Write one of" if meant is ... else
+                                           f"{given!r:.40}, which is not one of the four answers") + f": {labels}"
+        return f"quiz[{key!r}] is {meant!r}, not right. Why: {QUIZ_ANSWERS[key][1]}"
+
+    return check.quiz(quiz, {key: answer for key, (answer, _) in QUIZ_ANSWERS.items()}, name="quiz",
+                      accepted={label: label for label in QUIZ_LABELS}, wrong=wrong,
+                      blank=f"quiz['fetch'] is still `...`. Write one of: {labels}.",
+                      done="all five right: you can tell a coroutine function from the coroutine it makes.")

@@ -24,15 +24,6 @@ FAST = dict(result=["toast", "eggs", "coffee"], overlap=3,
             done="the three steps overlapped: the breakfast takes as long as its longest step.")
 
 
-async def printed_lines(program: Any, time_limit: float = 3.0) -> check.Run:
-    """Run ``program`` with :func:`asynclab.check.run`, its prints kept (one string per line) in ``run.extra["lines"]``."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        run = await check.run(program, time_limit=time_limit, call="main()")
-    run.extra["lines"] = buffer.getvalue().splitlines()
-    return run
-
-
 async def check_prediction(prediction: Any, program: Any, hint: str = PREDICTION_HINT) -> check.Verdict:
     """Exercise 1: run ``program`` (prints captured) and compare with ``prediction``, a list of lines."""
     if prediction is ... or not isinstance(prediction, (list, tuple)) or \
@@ -41,21 +32,20 @@ async def check_prediction(prediction: Any, program: Any, hint: str = PREDICTION
         what = "still `...`" if prediction is ... else f"{type(prediction).__name__} {prediction!r:.60}"
         return check.report(False, "", f"`prediction` is {what}. Write the lines you expect, in order, "
                                        "as a list of strings: [\"main 1\", ...].")
-    run = await printed_lines(program)
-    verdict = check.expect(run, may_block=True, quiet=True)
-    if not verdict:
-        print(verdict.message)
-        return verdict
-    given, wanted = [x.strip() for x in prediction], [x.strip() for x in run.extra["lines"]]
-    for i, (mine, real) in enumerate(zip(given, wanted)):
-        if mine != real:
-            return check.report(False, "", f"line {i + 1} of your prediction is {mine!r}; the program "
-                                           f"prints {real!r} there. {hint}")
-    if len(given) != len(wanted):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run = await check.run(program, time_limit=3, call="main()")
+    given, wanted = [x.strip() for x in prediction], [x.strip() for x in printed.getvalue().splitlines()]
+
+    def same_lines(run: check.Run) -> str | None:
+        for i, (mine, real) in enumerate(zip(given, wanted)):
+            if mine != real:
+                return f"line {i + 1} of your prediction is {mine!r}; the program prints {real!r} there. {hint}"
         more = "What comes next?" if len(given) < len(wanted) else "Each print runs exactly once."
-        return check.report(False, "", f"your prediction has {len(given)} lines, the program prints "
-                                       f"{len(wanted)}. {more}")
-    return check.report(True, "right order: " + " → ".join(wanted), "")
+        return f"your prediction has {len(given)} lines, the program prints {len(wanted)}. {more}" \
+            if len(given) != len(wanted) else None
+
+    return check.expect(run, may_block=True, checks=[same_lines], done="right order: " + " → ".join(wanted))
 
 
 def check_breakfast(predicted_seconds: Any, run: Any) -> check.Verdict:

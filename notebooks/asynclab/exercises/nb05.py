@@ -1,77 +1,42 @@
-"""Checks for notebook 05, "The event loop".
-
-Each ``check_*`` prints what it found and then one line, ``✅ ...`` or
-``❌ Not yet: ...``, and returns a :class:`asynclab.check.Verdict`.  A learner's
-wrong answer never raises.
-
-* :func:`check_breakfast`: Exercise 1, a generator task for the tiny loop that
-  must yield a sleep request so that the two tasks interleave.
-* :func:`check_loop_predictions`: Exercise 2, where ``asyncio.get_running_loop()``
-  returns a loop and where it raises; the check runs each case for real.
-* :data:`CRAWL`: Exercise 3 (rules for check.expect), a "concurrent" crawl secretly blocked by
-  ``time.sleep``.
-"""
+"""Checks for notebook 05, "The event loop": the tiny loop (1), where a loop runs (2), a crawl (3)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import inspect
+import io
 import math
 import subprocess
 import sys
-from typing import Any, Callable
+from typing import Any
 
 from .. import check
 from ..check import Verdict, report
 from ..recording import seconds
 from ..tinyloop import BadRequest, Sleep, TinyLoop
 
-__all__ = [
-    "BREAKFAST_ORDER",
-    "CRAWL_RESULT",
-    "LOOP_CASES",
-    "check_breakfast",
-    "CRAWL",
-    "check_loop_predictions",
-]
+__all__ = ["CRAWL", "LOOP_CASES", "check_breakfast", "check_loop_predictions"]
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 1: the tiny loop
-# --------------------------------------------------------------------------------------
-#: The order in which the two breakfast tasks must print their lines.
-BREAKFAST_ORDER = [
-    "kettle: filling",
-    "toaster: bread in",
-    "kettle: heating",
-    "toaster: toast up",
-    "kettle: boiled",
-]
+# -- Exercise 1: the tiny loop --------------------------------------------------------------------
+BREAKFAST_ORDER = ["kettle: filling", "toaster: bread in", "kettle: heating", "toaster: toast up", "kettle: boiled"]
 _KETTLE_WAITS = [0.1, 0.3]  # the seconds the kettle must ask to sleep, in order
 
 
-class _TimedLines:
-    """A stand-in for ``sys.stdout`` that notes the loop time of every line printed."""
+class _TimedLines(io.StringIO):
+    """A stand-in for ``sys.stdout`` that notes the loop time at the end of every line printed."""
 
     def __init__(self, loop: TinyLoop) -> None:
-        self.loop, self.lines, self._partial = loop, [], ""
+        super().__init__()
+        self.loop, self.times = loop, []
 
     def write(self, text: str) -> int:
-        self._partial += text
-        while "\n" in self._partial:
-            line, self._partial = self._partial.split("\n", 1)
-            self.lines.append((self.loop.time(), line))
-        return len(text)
-
-    def flush(self) -> None:
-        if self._partial:
-            self.lines.append((self.loop.time(), self._partial))
-            self._partial = ""
+        self.times += [self.loop.time()] * text.count("\n")
+        return super().write(text)
 
 
-def _make_task(name: str, function: Any) -> tuple[Any, str]:
-    """(generator, "") or (None, the reason in plain words)."""
+def _make_task(name: str, function: Any) -> tuple[Any, str | None]:  # (generator, None) or (None, why not)
     if function is ...:
         return None, f"`{name}` is still `...`. Write the generator function `def {name}():`."
     if not callable(function):
@@ -79,125 +44,86 @@ def _make_task(name: str, function: Any) -> tuple[Any, str]:
     if inspect.iscoroutinefunction(function):
         return None, (f"`{name}` is an `async def` function. The tiny loop runs plain generators: "
                       f"write `def {name}():` with `yield` inside.")
-    try:
-        made = function()
-    except BaseException as exc:  # the learner's, explained (KeyboardInterrupt included)
-        return None, check.explain(exc, f"calling {name}()")
-    if not inspect.isgenerator(made):
-        return None, (f"{name}() ran to the end at once and returned {made!r}: it contains no `yield`, "
-                      "so it is a plain function, not a task the loop can pause.")
-    return made, ""
+    made, problem = check.call(function, who=f"calling {name}()")
+    if not problem and not inspect.isgenerator(made):
+        problem = (f"{name}() ran to the end at once and returned {made!r}: it contains no `yield`, "
+                   "so it is a plain function, not a task the loop can pause.")
+    return made, problem
 
 
-def _same_waits(requests: list[Sleep | None], expected: list[float]) -> bool:
-    return (len(requests) == len(expected)
-            and all(isinstance(r, Sleep) and math.isclose(r.seconds, e) for r, e in zip(requests, expected)))
+def _kettle_problem(requests: list[Sleep | None]) -> str | None:
+    if len(requests) == len(_KETTLE_WAITS) and all(
+            isinstance(r, Sleep) and math.isclose(r.seconds, w) for r, w in zip(requests, _KETTLE_WAITS)):
+        return None
+    if len(requests) < len(_KETTLE_WAITS):
+        return ("the kettle never paused after 'heating', so it boiled at once. "
+                "A task pauses only where it yields a request to the loop.")
+    if requests[-1] is None and len(requests) == len(_KETTLE_WAITS):
+        return ("a bare `yield` lets the others run but comes straight back: "
+                "the kettle must ask the loop to wake it later.")
+    asked = ", ".join(seconds(r.seconds) if isinstance(r, Sleep) else "a bare yield" for r in requests)
+    return f"the kettle asked for {asked}; the recipe is {', '.join(seconds(w) for w in _KETTLE_WAITS)}."
 
 
-def check_breakfast(kettle: Callable[[], Any], toaster: Callable[[], Any]) -> Verdict:
-    """Exercise 1: run both generator functions on a :class:`TinyLoop` and check
-    that their printed lines come in :data:`BREAKFAST_ORDER`.
-
-    Prints every line the tasks printed with the loop time, then the verdict.
-    The kettle must ask for ``Sleep(0.1)`` and then ``Sleep(0.3)``.
-    """
-    tasks = {}
+def check_breakfast(kettle: Any, toaster: Any) -> Verdict:
+    """Exercise 1: both generator functions on a :class:`TinyLoop`, their lines (printed with the loop time)
+    in :data:`BREAKFAST_ORDER`, the kettle asking for ``Sleep(0.1)`` then ``Sleep(0.3)``."""
+    tasks: dict[str, Any] = {}
     for name, function in (("kettle", kettle), ("toaster", toaster)):
-        made, problem = _make_task(name, function)
+        tasks[name], problem = _make_task(name, function)
         if problem:
-            for other in tasks.values():
-                other.close()
+            for gen in filter(inspect.isgenerator, tasks.values()):
+                gen.close()
             return report(False, "", problem)
-        tasks[name] = made
-
     tiny = TinyLoop()
     handles = {name: tiny.spawn(gen, name=name) for name, gen in tasks.items()}
     out = _TimedLines(tiny)
-    error = ""
-    try:
-        with contextlib.redirect_stdout(out), check.time_limit(3):
+
+    def run_tiny() -> str | None:
+        try:
             tiny.run()
-    except BadRequest as exc:
-        error = str(exc)
-    except check.TimeLimit:
-        error = "the tiny loop was still running after 3 s: a task loops forever without finishing."
-    except BaseException as exc:  # the learner's, explained (KeyboardInterrupt included)
-        error = check.explain(exc, "a task")
-    finally:
-        out.flush()
-        for gen in tasks.values():
-            try:
-                gen.close()
-            except BaseException:  # a generator that refuses to close: nothing more to do
-                pass
+        except BadRequest as exc:
+            return str(exc)
+        return None
 
+    with contextlib.redirect_stdout(out):
+        bad, error = check.call(run_tiny, who="a task", limit=3)
+    for gen in tasks.values():
+        with contextlib.suppress(BaseException):  # a generator that refuses to close: nothing more to do
+            gen.close()
+    lines = list(zip(out.times + [tiny.time()], out.getvalue().splitlines()))
     print("What the tasks printed, and when:")
-    for when, line in out.lines:
+    for when, line in lines:
         print(f"  {seconds(when):>7}  {line}")
-    if error:
-        return report(False, "", error)
-
-    blocked = tiny.blocking_steps()
+    blocked, printed = tiny.blocking_steps(), [line for _, line in lines]
+    if bad or error:
+        return report(False, "", bad or error)
     if blocked:
         name, took = max(blocked, key=lambda b: b[1])
         return report(False, "", f"{name} held the loop for {seconds(took)} in one step, so nothing else could run. "
                                  "time.sleep blocks the tiny loop as it blocks asyncio's: yield a Sleep request instead.")
-    requests = handles["kettle"].requests
-    if not _same_waits(requests, _KETTLE_WAITS):
-        if len(requests) < len(_KETTLE_WAITS):
-            why = ("the kettle never paused after 'heating', so it boiled at once. "
-                   "A task pauses only where it yields a request to the loop.")
-        elif requests[-1] is None and len(requests) == len(_KETTLE_WAITS):
-            why = ("a bare `yield` lets the others run but comes straight back: "
-                   "the kettle must ask the loop to wake it later.")
-        else:
-            asked = ", ".join(seconds(r.seconds) if isinstance(r, Sleep) else "a bare yield" for r in requests)
-            wanted = ", ".join(seconds(w) for w in _KETTLE_WAITS)
-            why = f"the kettle asked for {asked}; the recipe is {wanted}."
-        return report(False, "", why)
-    printed = [line for _, line in out.lines]
-    if printed != BREAKFAST_ORDER:
-        return report(False, "", f"the lines came in the order {printed}, expected {BREAKFAST_ORDER}. "
-                                 "Keep the print() lines of the exercise as they are.")
-    if not handles["toaster"].done or not handles["kettle"].done:
-        return report(False, "", "a task did not finish.")
-    return report(True, "the toast popped up while the kettle was heating: "
-                        "the two tasks took turns on one loop.", "")
+    problem = _kettle_problem(handles["kettle"].requests)
+    if not problem and printed != BREAKFAST_ORDER:
+        problem = (f"the lines came in the order {printed}, expected {BREAKFAST_ORDER}. "
+                   "Keep the print() lines of the exercise as they are.")
+    if not problem and not all(h.done for h in handles.values()):
+        problem = "a task did not finish."
+    return report(not problem, "the toast popped up while the kettle was heating: "
+                               "the two tasks took turns on one loop.", problem or "")
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 2: where is a loop running?
-# --------------------------------------------------------------------------------------
-#: The four places of the prediction exercise: (parameter name, description).
-LOOP_CASES = [
-    ("in_a_cell", "top level of a notebook cell"),
-    ("script_top", "top level of a script (python script.py)"),
-    ("script_in_main", "inside main(), run by asyncio.run(main())"),
-    ("in_a_thread", "plain function run by asyncio.to_thread(f)"),
-]
-
-_WHY = {
-    "in_a_cell": "the kernel runs an event loop all the time and runs your cell inside it, "
-                 "which is why a cell may use `await` directly.",
-    "script_top": "a script starts with no loop at all: one exists only while asyncio.run() is running.",
-    "script_in_main": "asyncio.run() creates a loop and runs main() inside it, so main sees that loop.",
-    "in_a_thread": "a loop runs in one thread only. to_thread() runs f in a worker thread, "
-                   "where no loop is running (that is why asyncio.run() works there).",
+# -- Exercise 2: where is a loop running? ---------------------------------------------------------
+#: The four places of the prediction exercise: parameter → (where, why the answer is what it is).
+LOOP_CASES = {
+    "in_a_cell": ("top level of a notebook cell", "the kernel runs an event loop all the time and runs your "
+                  "cell inside it, which is why a cell may use `await` directly."),
+    "script_top": ("top level of a script (python script.py)",
+                   "a script starts with no loop at all: one exists only while asyncio.run() is running."),
+    "script_in_main": ("inside main(), run by asyncio.run(main())",
+                       "asyncio.run() creates a loop and runs main() inside it, so main sees that loop."),
+    "in_a_thread": ("plain function run by asyncio.to_thread(f)", "a loop runs in one thread only. to_thread() "
+                    "runs f in a worker thread, where no loop is running (that is why asyncio.run() works there)."),
 }
-
-_PROBE = """\
-import asyncio
-def probe():
-    try:
-        asyncio.get_running_loop()
-        return "loop"
-    except RuntimeError:
-        return "error"
-print(probe())
-async def main():
-    print(probe())
-asyncio.run(main())
-"""
 
 
 def _probe() -> str:
@@ -208,76 +134,46 @@ def _probe() -> str:
         return "error"
 
 
-def _normalise(answer: Any) -> str | None:
-    if isinstance(answer, str) and answer.strip().lower() in ("loop", "error"):
-        return answer.strip().lower()
-    return None
+_SCRIPT = ("import asyncio\n" + inspect.getsource(_probe)
+           + "print(_probe())\nasync def main():\n    print(_probe())\nasyncio.run(main())\n")
 
 
-async def _truth() -> dict[str, str]:
-    """Run get_running_loop() in each of the four places and note what happened."""
-    here = _probe()  # this coroutine runs where the cell's code runs
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", _PROBE],
-                                   capture_output=True, text=True, timeout=60)
-    top, in_main = (done.stdout.split() + ["?", "?"])[:2]
-    thread = await asyncio.to_thread(_probe)
-    return {"in_a_cell": here, "script_top": top, "script_in_main": in_main, "in_a_thread": thread}
-
-
-async def check_loop_predictions(in_a_cell: Any, script_top: Any, script_in_main: Any,
-                                 in_a_thread: Any) -> Verdict:
-    """Exercise 2: each answer is ``"loop"`` (a loop is returned) or ``"error"``
-    (RuntimeError: no running event loop).
-
-    When every answer is filled in, runs the four cases for real (the script
-    cases in a fresh ``python`` process), prints a table and explains every
-    wrong prediction.  Blanks are reported without running anything, so the
-    answers are not given away.
-    """
-    answers = {"in_a_cell": in_a_cell, "script_top": script_top,
-               "script_in_main": script_in_main, "in_a_thread": in_a_thread}
-    for name, _ in LOOP_CASES:
-        if answers[name] is ...:
+async def check_loop_predictions(in_a_cell: Any, script_top: Any, script_in_main: Any, in_a_thread: Any) -> Verdict:
+    """Exercise 2: each answer is ``"loop"`` or ``"error"``.  Once all are filled in (not before, so as not
+    to give them away), runs the four cases for real (the scripts in a fresh ``python``) and prints a table."""
+    answers = dict(zip(LOOP_CASES, (in_a_cell, script_top, script_in_main, in_a_thread)))
+    for name, answer in answers.items():
+        if answer is ...:
             return report(False, "", f"`{name}` is still `...`. Replace it with \"loop\" or \"error\".")
-    for name, _ in LOOP_CASES:
-        if _normalise(answers[name]) is None:
-            return report(False, "", f"`{name}` is {answers[name]!r}: answer with the string \"loop\" "
+    said = {name: answer.strip().lower() if isinstance(answer, str) else "" for name, answer in answers.items()}
+    for name, answer in answers.items():
+        if said[name] not in ("loop", "error"):
+            return report(False, "", f"`{name}` is {answer!r}: answer with the string \"loop\" "
                                      "(it returns the running loop) or \"error\" (it raises RuntimeError).")
-    truth = await _truth()
+    here = _probe()  # this coroutine runs where the cell's code runs
+    script = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", _SCRIPT],
+                                     capture_output=True, text=True, timeout=60)
+    truth = dict(zip(LOOP_CASES, [here, *(script.stdout.split() + ["?", "?"])[:2], await asyncio.to_thread(_probe)]))
     print(f"  {'where get_running_loop() is called':44}{'you said':10}really")
-    wrong = []
-    for name, where in LOOP_CASES:
-        said = _normalise(answers[name])
-        mark = "✔" if said == truth[name] else "✘"
-        print(f"  {where:44}{said:10}{truth[name]:7}{mark}")
-        if said != truth[name]:
-            wrong.append(name)
-    if wrong:
-        return report(False, "", f"{len(wrong)} of {len(LOOP_CASES)} predictions differ from what really happened. "
-                                 + " ".join(f"`{name}`: {_WHY[name]}" for name in wrong))
-    return report(True, "all four right: a loop is running only in its own thread, "
-                        "and only while something runs it.", "")
+    for name, (where, _) in LOOP_CASES.items():
+        print(f"  {where:44}{said[name]:10}{truth[name]:7}{'✔' if said[name] == truth[name] else '✘'}")
+    wrong = [name for name in LOOP_CASES if said[name] != truth[name]]
+    return report(not wrong, "all four right: a loop is running only in its own thread, and only while something runs it.",
+                  f"{len(wrong)} of {len(LOOP_CASES)} predictions differ from what really happened. "
+                  + " ".join(f"`{name}`: {LOOP_CASES[name][1]}" for name in wrong))
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 3: the crawl that was secretly blocking
-# --------------------------------------------------------------------------------------
-#: What ``crawl()`` returns when it is right.
-CRAWL_RESULT = ["page 1", "page 2", "page 3", "page 4"]
-
-
+# -- Exercise 3: the crawl that was secretly blocking ---------------------------------------------
 def _polite(run: check.Run) -> str | None:
     """Each page waits twice: the request, then the polite pause (a timer, not a lock)."""
     rec = run.rec
-    if rec is None:
-        return None
-    waits = sum(1 for s in rec.spans if s.state == "wait" and s.reason == "timer" and s.lane in rec.worker_lanes)
-    if waits < 2 * len(CRAWL_RESULT):
+    waits = sum(s.state == "wait" and s.reason == "timer" and s.lane in rec.worker_lanes for s in rec.spans)
+    if waits < 8:
         return (f"the polite pause is gone: each page should wait twice (the request, then the pause), and only "
-                f"{waits} waits were recorded for {len(CRAWL_RESULT)} pages. Did an `await` go missing?")
+                f"{waits} waits were recorded for 4 pages. Did an `await` go missing?")
     return None
 
 
 #: Exercise 3: no blocking, the polite pause kept, the four fetches overlap.
-CRAWL = dict(result=CRAWL_RESULT, overlap=4, checks=[_polite],
+CRAWL = dict(result=["page 1", "page 2", "page 3", "page 4"], overlap=4, checks=[_polite],
              done="the loop stayed free, every page still paused politely, and the four fetches overlapped.")

@@ -1,9 +1,4 @@
-"""Checks for notebook 07, "Real world: downloading many files".
-
-Each ``check_*`` prints one line, ``✅ ...`` or ``❌ Not yet: ...``, and returns
-a :class:`asynclab.check.Verdict`.  A learner's wrong answer never raises; the
-learner's code is run inside the check and any error it raises is explained.
-"""
+"""Checks for notebook 07, "Real world: downloading many files" (each prints one ✅ or ❌ line)."""
 
 from __future__ import annotations
 
@@ -15,7 +10,7 @@ import aiohttp
 
 from .. import check
 from ..check import Verdict, report
-from ..downloads import check_bodies, sha256
+from ..downloads import bodies_problem, in_flight_problem
 from ..server import FileInfo, LocalServer
 
 __all__ = ["RETRY_CASES", "check_bounded", "check_really_concurrent", "check_should_retry"]
@@ -24,12 +19,8 @@ __all__ = ["RETRY_CASES", "check_bounded", "check_really_concurrent", "check_sho
 # -- Exercise: bounded concurrency -----------------------------------------------------------
 
 async def check_bounded(download_bounded: Any, server: LocalServer, limit: Any, count: int = 12) -> Verdict:
-    """Run ``download_bounded(session, names, limit)`` on the first ``count`` files of ``server``.
-
-    Right when every file arrives intact, in order, and the server saw more
-    than one request at once but never more than ``limit``.  ``limit`` must be
-    a whole number from 2 to one less than the number of files.
-    """
+    """Run ``download_bounded(session, names, limit)`` on the first ``count`` files of ``server``: every file
+    intact, in order, and the server saw 2 to ``limit`` requests at once (``limit``: 2 to count - 1)."""
     files = server.files[:count]
     if limit is ...:
         return report(False, "", "`LIMIT` is still `...`. Set it to how many downloads may run at once, e.g. 3.")
@@ -40,35 +31,11 @@ async def check_bounded(download_bounded: Any, server: LocalServer, limit: Any, 
     async with aiohttp.ClientSession(base_url=server.url, timeout=aiohttp.ClientTimeout(total=10)) as session:
         run = await check.run(download_bounded, session, [f.name for f in files], limit, time_limit=10,
                               call="download_bounded(session, names, limit)")
-    stats = await asyncio.to_thread(server.stats)
-    seen = stats["max_in_flight"]
-
-    def bounded(run: check.Run) -> str | None:
-        if seen > limit:
-            return (f"the server saw {seen} downloads at once, more than your limit of {limit}. Make ONE "
-                    "Semaphore(limit) shared by all downloads (not one per download) and put every request "
-                    "inside `async with` it.")
-        if seen <= 1:
-            return ("the server saw only one download at a time: they ran one after another. Start them all "
-                    "with asyncio.gather and let the Semaphore hold the extra ones back.")
-        return None
-
-    return check.expect(run, checks=[bounded], wrong_result=lambda bodies: _bodies(files, bodies),
+    seen = (await asyncio.to_thread(server.stats))["max_in_flight"]
+    return check.expect(run, checks=[lambda run: in_flight_problem(seen, limit)],
+                        wrong_result=lambda bodies: bodies_problem(files, bodies),
                         done=f"all {len(files)} files arrived intact; the server saw several downloads at once, "
                              f"but never more than {limit}.")
-
-
-def _bodies(files: Sequence[FileInfo], bodies: Any) -> str | None:
-    if not isinstance(bodies, (list, tuple)):
-        return f"the code returned {type(bodies).__name__}, expected the list of downloaded bytes."
-    problems = check_bodies(files, list(bodies))
-    if not problems:
-        return None
-    got = sorted(sha256(r) for r in bodies if isinstance(r, (bytes, bytearray)))
-    if len(bodies) == len(files) and got == sorted(f.sha256 for f in files):
-        return ("every file arrived, but not in the order of the names: asyncio.gather returns results in "
-                "the order you passed the awaitables.")
-    return f"the downloads are not what the server sent: {problems[0]}."
 
 
 # -- Exercise: the secretly sequential downloader -----------------------------------------------
@@ -85,7 +52,7 @@ def check_really_concurrent(run: Any, files: Sequence[FileInfo]) -> Verdict:
         return None
 
     return check.expect(run, checks=[one_session], overlap=min(3, len(files)),
-                        wrong_result=lambda bodies: _bodies(files, bodies),
+                        wrong_result=lambda bodies: bodies_problem(files, bodies),
                         done="the downloads waited at the same time and no step blocked the event loop: "
                              "they are really concurrent now.")
 
@@ -123,13 +90,9 @@ def check_should_retry(should_retry: Callable[[int], Any]) -> Verdict:
         return report(False, "", "`should_retry` only looks at a number and never waits: "
                                  "make it a plain `def`, not `async def`.")
     for status, (wanted, why) in RETRY_CASES.items():
-        try:
-            with check.time_limit(2):
-                answer = should_retry(status)
-        except check.TimeLimit:
-            return report(False, "", f"should_retry({status}) was still running after 2 s: it never returns.")
-        except BaseException as exc:  # the learner's, explained (KeyboardInterrupt included)
-            return report(False, "", check.explain(exc, f"should_retry({status})"))
+        answer, problem = check.call(should_retry, status, who=f"should_retry({status})")
+        if problem:
+            return report(False, "", problem)
         if answer is ...:
             return report(False, "", "should_retry still returns `...`. Replace it with your rule.")
         if not isinstance(answer, bool):

@@ -1,29 +1,18 @@
-"""Checks for the exercises of notebook 08 (async vs threads vs processes).
-
-* :func:`check_tools`: pick asyncio, threads or processes for three workloads;
-  every wrong pick is explained by what would really happen.
-* :func:`check_offload`: an ``async def crunch(pool, limit)`` must run the
-  CPU-bound :func:`~asynclab.workloads.count_primes` in a process pool without
-  blocking the event loop.  The check owns the pool and a heartbeat task, runs
-  the learner's coroutine under :func:`~asynclab.timeline.measure`, and
-  explains each typical mistake in plain words.
-"""
+"""Checks for notebook 08 (async vs threads vs processes): :func:`check_tools`, a quiz, and
+:func:`check_offload`, CPU work sent to a process pool (the truly special probe: the check owns the pool)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable
 
 from .. import check
-from ..workloads import count_primes
+from ..workloads import count_primes, process_context
 
-__all__ = ["WORKLOADS", "TOOLS", "check_tools", "check_offload", "EXERCISE_LIMIT", "process_context"]
-
-TOOLS = ("asyncio", "threads", "processes")
+__all__ = ["WORKLOADS", "check_tools", "check_offload", "EXERCISE_LIMIT", "process_context"]
 
 _SYNONYMS = {
     "asyncio": "asyncio", "async": "asyncio", "async/await": "asyncio",
@@ -31,12 +20,11 @@ _SYNONYMS = {
     "processes": "processes", "process": "processes", "multiprocessing": "processes",
 }
 
-#: The three workloads of exercise 1: description, right tool, and what goes
+#: The three workloads of exercise 1 (A: 5,000 link checks with aiohttp, B: 8 pure-Python simulations
+#: on 8 cores, C: 20 calls of a blocking SDK from a plain script): the right tool, why, and what goes
 #: wrong (or is wasteful) with each other tool.
 WORKLOADS: dict[str, dict[str, str]] = {
     "A": {
-        "task": "Check 5,000 links for a dead-link report with an async HTTP client (aiohttp); "
-                "each request mostly waits about 0.5 s for a server.",
         "right": "asyncio",
         "why": "the work is waiting, and one thread with one event loop can wait for thousands of "
                "requests at once for about a kilobyte each.",
@@ -47,8 +35,6 @@ WORKLOADS: dict[str, dict[str, str]] = {
                      "Python interpreter (tens of MB), and the pages would be pickled back to the parent.",
     },
     "B": {
-        "task": "Run a pure-Python simulation 8 times with different seeds; each run is about 2 s of "
-                "Python loops and the machine has 8 cores.",
         "right": "processes",
         "why": "pure-Python computing needs several interpreters to use several cores; each process has "
                "its own GIL.",
@@ -58,8 +44,6 @@ WORKLOADS: dict[str, dict[str, str]] = {
                    "one core: no speed-up (a free-threaded 3.13t/3.14t build would change that).",
     },
     "C": {
-        "task": "A plain (not async) script calls a vendor's SDK 20 times; the SDK only has blocking "
-                "functions that wait on the network.",
         "right": "threads",
         "why": "a blocking call releases the GIL while it waits, so a ThreadPoolExecutor overlaps the 20 "
                "waits without rewriting anything.",
@@ -72,44 +56,21 @@ WORKLOADS: dict[str, dict[str, str]] = {
 }
 
 
-def _normalise(value: Any) -> str | None:
-    if isinstance(value, str):
-        return _SYNONYMS.get(value.strip().lower())
-    return None
-
-
 def check_tools(choices: Any) -> check.Verdict:
-    """Exercise 1: ``choices`` maps ``"A"``, ``"B"``, ``"C"`` to a tool name.
+    """Exercise 1: ``choices`` maps ``"A"``, ``"B"``, ``"C"`` to a tool name.  Prints one line per
+    workload (why the pick is right, or what would go wrong with it); true when all three are right."""
 
-    Prints one line per workload (why the pick is right, or what would go
-    wrong with it) and returns a Verdict that is true when all three are right.
-    """
-    if choices is ... or not isinstance(choices, Mapping):
-        return check.report(False, "", "`choices` should be a dict like "
-                                       "{\"A\": \"asyncio\", \"B\": ..., \"C\": ...}.")
-    missing = [key for key in WORKLOADS if key not in choices]
-    if missing:
-        return check.report(False, "", f"`choices` has no answer for {', '.join(missing)}: "
-                                       "keep the keys \"A\", \"B\" and \"C\".")
-    blanks = [key for key in WORKLOADS if choices[key] is ...]
-    if len(blanks) == len(WORKLOADS):
-        return check.report(False, "", "A, B and C are still `...`. Replace each `...` with "
-                                       "\"asyncio\", \"threads\" or \"processes\" and run the cell again.")
-    all_ok = True
-    for key, workload in WORKLOADS.items():
-        raw = choices[key]
-        if raw is ...:
-            ok = check.report(False, "", f"{key} is still `...`.")
-        else:
-            tool = _normalise(raw)
-            if tool is None:
-                ok = check.report(False, "", f"{key}: {raw!r} is not one of \"asyncio\", \"threads\", \"processes\".")
-            elif tool == workload["right"]:
-                ok = check.report(True, f"{key}: {tool}. Right: {workload['why']}", "")
-            else:
-                ok = check.report(False, "", f"{key}: with {tool}, {workload[tool]}")
-        all_ok = all_ok and bool(ok)
-    return check.Verdict(all_ok, "all three right" if all_ok else "not yet")
+    def wrong(key: str, tool: Any, given: Any) -> str:
+        if tool is ...:
+            return f"{key} is still `...`."
+        return f"{key}: with {tool}, {WORKLOADS[key][tool]}" if tool else \
+            f"{key}: {given!r} is not one of \"asyncio\", \"threads\", \"processes\"."
+
+    return check.quiz(choices, {key: w["right"] for key, w in WORKLOADS.items()}, name="choices",
+                      accepted=_SYNONYMS, wrong=wrong,
+                      right=lambda key, tool: f"{key}: {tool}. Right: {WORKLOADS[key]['why']}",
+                      blank="A, B and C are still `...`. Replace each `...` with \"asyncio\", \"threads\" or "
+                            "\"processes\" and run the cell again.")
 
 
 # ----------------------------------------------------------------------------
@@ -117,24 +78,15 @@ def check_tools(choices: Any) -> check.Verdict:
 # ----------------------------------------------------------------------------
 #: The size of the exercise's work: about 0.3 s of pure-Python computing.
 EXERCISE_LIMIT = 150_000
-_KNOWN_COUNTS = {150_000: 13_848, 100_000: 9_592, 10_000: 1_229}
-
-
-def process_context() -> multiprocessing.context.BaseContext:
-    """The ``forkserver`` start method where it exists (Linux's default from 3.14), else ``spawn``."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 class _WatchedPool(ProcessPoolExecutor):
     """A process pool that remembers what was submitted to it."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.submitted: list[tuple[Any, tuple]] = []
+    submitted: list[tuple[Any, tuple]] = []
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        self.submitted.append((fn, args))
+        self.submitted = [*self.submitted, (fn, args)]
         return super().submit(fn, *args, **kwargs)
 
 
@@ -169,22 +121,15 @@ _ADVICE = {
 
 
 async def check_offload(crunch: Any, limit: int = EXERCISE_LIMIT, *, show_timeline: bool = False) -> check.Verdict:
-    """Exercise 2: run ``await crunch(pool, limit)`` next to a heartbeat and judge it.
-
-    Right when ``crunch`` sent ``count_primes`` with ``limit`` to ``pool`` (a
-    ``ProcessPoolExecutor`` this check starts and shuts down), awaited it, no
-    step blocked the loop, and the result is ``count_primes(limit)``.
-    """
+    """Exercise 2: ``await crunch(pool, limit)`` next to a heartbeat must send ``count_primes`` with ``limit``
+    to ``pool`` (a ProcessPoolExecutor the check owns), await it without blocking, and return its count."""
     if crunch is ... or not inspect.iscoroutinefunction(crunch):
         what = "still `...`" if crunch is ... else f"a {type(crunch).__name__}, not an `async def` function"
         check.close(crunch)
         return check.report(False, "", f"`crunch` is {what}: define `async def crunch(pool, limit):`.")
-    expected = _KNOWN_COUNTS.get(limit)
-    if expected is None:
-        expected = count_primes(limit)
     with _WatchedPool(1, mp_context=process_context()) as pool:
-        await asyncio.wrap_future(pool.submit(int))  # start the worker before the measured part
-        pool.submitted.clear()
+        expected = await asyncio.wrap_future(pool.submit(count_primes, limit))  # also starts the worker
+        pool.submitted = []
         run = await check.run(your_program(crunch, pool, limit), time_limit=10, call="crunch(pool, limit)")
         run.name = "crunch"
         if isinstance(run.error, TypeError) and "await" in str(run.error) and pool.submitted:

@@ -1,13 +1,11 @@
-"""Exercises of notebook 09, *Best practices*: rules for :func:`asynclab.check.expect`,
-and the two probes that need more than a run (cancellation, a capped downloader)."""
+"""Exercises of notebook 09, *Best practices*: rules for :func:`asynclab.check.expect`, and two probes
+that need more than a run (a cancellation, a capped downloader on a fresh server per limit)."""
 
 from __future__ import annotations
 
 import ast
 import asyncio
-import contextlib
 import inspect
-import io
 import textwrap
 from typing import Any, Sequence
 
@@ -15,6 +13,7 @@ import aiohttp
 
 from .. import check
 from ..check import Verdict, report
+from ..downloads import bodies_problem, in_flight_problem
 from ..server import LocalServer
 
 __all__ = ["UNBLOCKED", "check_cancellable", "check_capped", "nothing_lost"]
@@ -27,17 +26,14 @@ def nothing_lost(saved: list, expected: Sequence[Any]) -> dict[str, Any]:
     """Exercise 2: every save was awaited before handle_order returned, and they overlapped."""
 
     def all_saved(run: check.Run) -> str | None:
-        if sorted(map(str, saved)) != sorted(map(str, expected)):
-            return f"saved {sorted(map(str, saved))}, expected {sorted(map(str, expected))}."
-        return None
+        got, wanted = sorted(map(str, saved)), sorted(map(str, expected))
+        return None if got == wanted else f"saved {got}, expected {wanted}."
 
     return dict(checks=[all_saved], overlap=len(expected),
                 done=f"all {len(expected)} saves finished, together, before handle_order returned: no task was lost.")
 
 
-# --------------------------------------------------------------------------
-# Exercise 3: a swallowed cancellation
-# --------------------------------------------------------------------------
+# -- Exercise 3: a swallowed cancellation ---------------------------------------------------------
 def _tree(func: Any) -> ast.AST | None:
     try:
         return ast.parse(textwrap.dedent(inspect.getsource(func)))
@@ -73,19 +69,15 @@ async def _cancel_after(func: Any, log: list, delay: float) -> str:
 
 
 async def check_cancellable(func: Any, *, cancel_after: float = 0.12) -> Verdict:
-    """Start ``func(log)`` as a task, cancel it after ``cancel_after`` s, and judge what it did.
-
-    Right when the task ends *cancelled*, its clean-up appended ``"closed"`` to
-    ``log``, and it still catches ordinary errors (the exercise keeps the error handling).
-    """
+    """Start ``func(log)`` as a task and cancel it after ``cancel_after`` s: it must end *cancelled*, its
+    clean-up appending ``"closed"`` to ``log``, and still catch ordinary errors (the exercise keeps them)."""
     if func is ... or not inspect.iscoroutinefunction(func):
         check.close(func)
         return report(False, "", f"{'the function is still `...`' if func is ... else 'this is not an `async def` function'}"
                                  ": pass keep_polling itself (no parentheses).")
     log: list[str] = []
-    run = await check.run(_cancel_after(func, log, cancel_after), time_limit=3, call=f"{func.__name__}(log)")
-    run.name = func.__name__
     name = func.__name__
+    run = await check.run(_cancel_after(func, log, cancel_after), time_limit=3, call=f"{name}(log)")
 
     def cancelled(run: check.Run) -> str | None:
         if run.result == "finished":
@@ -104,14 +96,12 @@ async def check_cancellable(func: Any, *, cancel_after: float = 0.12) -> Verdict
 
     if run.timed_out and not run.stubborn:
         run.stuck_at = run.stuck_at or f"{name}()"
-    return check.expect(run, checks=[cancelled], may_block=True,
+    return check.expect(run, checks=[cancelled], may_block=True, who=name,
                         done=f"{name}() stopped as soon as it was cancelled, its clean-up ran, and it still "
                              "catches ordinary errors.")
 
 
-# --------------------------------------------------------------------------
-# Exercise 4: cap concurrency with a semaphore
-# --------------------------------------------------------------------------
+# -- Exercise 4: cap concurrency with a semaphore -------------------------------------------------
 def _reads_inside_the_semaphore(func: Any) -> bool | None:
     """Whether every ``.read()``/``.text()`` of a response is inside an ``async with`` (None: source unknown)."""
     tree = _tree(func)
@@ -128,9 +118,8 @@ def _reads_inside_the_semaphore(func: Any) -> bool | None:
 
 
 async def check_capped(fetch_all: Any, n: int = 40, limits: Sequence[int] = (5, 3)) -> Verdict:
-    """Run ``fetch_all(session, urls, limit)`` on ``n`` files for each limit in ``limits``
-    (so a hard-coded Semaphore(5) shows) and check that the server saw between 2 and
-    ``limit`` requests at once, and that each whole request (its body too) is inside the semaphore."""
+    """Run ``fetch_all(session, urls, limit)`` on ``n`` files for each of ``limits`` (so a hard-coded Semaphore(5)
+    shows): the server must see 2 to ``limit`` requests at once, each whole (its body too) inside the semaphore."""
     if fetch_all is ... or not inspect.iscoroutinefunction(fetch_all):
         check.close(fetch_all)
         return report(False, "", "`fetch_all` should be your `async def fetch_all(session, urls, limit)` itself.")
@@ -141,33 +130,16 @@ async def check_capped(fetch_all: Any, n: int = 40, limits: Sequence[int] = (5, 
                 run = await check.run(fetch_all, session, [f.url for f in server.files], limit, time_limit=10,
                                       call="fetch_all(session, urls, limit)")
             stats = await asyncio.to_thread(server.stats)
-        most = stats.get("max_in_flight", 0)
 
         def capped(run: check.Run) -> str | None:
-            if most > limit:
-                return (f"with limit={limit}, the server saw {most} requests at once. Use the `limit` argument "
-                        "(not a number of your own), create the Semaphore once, outside one(), so every request "
-                        "shares it, and put the request inside `async with sem:`.")
-            if most < 2:
-                return (f"the requests ran one at a time: the limit is there to allow up to {limit} at once. "
-                        "Start them all with asyncio.gather(...).")
-            if _reads_inside_the_semaphore(fetch_all) is False:
-                return ("the response is read after the semaphore was released: hold it for the whole request, "
-                        "`async with sem:` around both session.get(...) and `await response.read()`.")
-            return None
+            return in_flight_problem(stats.get("max_in_flight", 0), limit) or (
+                "the response is read after the semaphore was released: hold it for the whole request, `async with "
+                "sem:` around both session.get(...) and `await response.read()`."
+                if _reads_inside_the_semaphore(fetch_all) is False else None)
 
-        def all_bytes(results: Any) -> str | None:
-            if not isinstance(results, (list, tuple)) or len(results) != n:
-                got = f"{len(results)} results" if isinstance(results, (list, tuple)) else type(results).__name__
-                return f"fetch_all returned {got}; expected a list of {n} downloads."
-            if not all(isinstance(r, (bytes, bytearray)) and len(r) == 1000 for r in results):
-                return "some results are not the downloaded bytes: return `await response.read()`."
-            return None
-
-        with contextlib.redirect_stdout(io.StringIO()):  # one line in the end, for the first limit that fails
-            verdict = check.expect(run, checks=[capped], wrong_result=all_bytes, may_block=True)
-        if not verdict:
-            print(verdict.message)
+        verdict = check.expect(run, checks=[capped], wrong_result=lambda got: bodies_problem(server.files, got),
+                               may_block=True, done=None)
+        if not verdict:  # one line in the end, for the first limit that fails
             return verdict
     return report(True, f"all {n} downloads arrived, several at a time and never more than the limit "
                         f"(tried with {' and '.join(map(str, limits))}).", "")

@@ -1,134 +1,43 @@
-"""Checks and helpers for notebook 11, "Conclusion and capstone".
+"""Checks for notebook 11, "Conclusion and capstone": the pitfall quiz and the polite crawler.
 
-The capstone is a polite crawler of the small site that
-:class:`asynclab.server.LocalServer` serves with ``pages=...``.
-:func:`links_in` pulls the links out of a page (HTML parsing is not the lesson);
-:func:`site_map` works out, from the server's own recipe, which pages a correct
-crawler must find and which links are broken; :func:`check_crawl` judges a
-:func:`asynclab.check.run` of the crawler by the capstone's rules, from the
-requests its sessions made and the server's own counts::
+:func:`check_crawl` judges a run of the crawler from the requests its sessions made and the server's
+own counts (the lesson's helpers :func:`links_in` and :func:`site_map` live in :mod:`asynclab.downloads`)::
 
     with LocalServer(files=0, pages=30, latency=0.05) as server:
         run = await check.run(crawl(server.url + "/site/index.html"), time_limit=20)
         nb11.check_crawl(run, server, limit=4)
-
-There is also :func:`check_quiz` for the "spot the pitfall" quiz.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from .. import check
-from ..check import Verdict, report
-from ..downloads import RequestLog
-from ..server import site_pages
+from ..check import Verdict
+from ..downloads import RequestLog, SiteMap, links_in, site_map
 
 __all__ = ["QUIZ_CHOICES", "SiteMap", "check_crawl", "check_quiz", "crawl_problems", "links_in", "site_map"]
-
-#: Hosts on this machine: the only ones a request may go to.
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 #: A request timeout longer than this (seconds) does not count as "a timeout".
 LONGEST_SENSIBLE_TIMEOUT = 60.0
 
 
-# --------------------------------------------------------------------------
-# Links and the site's true shape
-# --------------------------------------------------------------------------
-class _Anchors(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            for name, value in attrs:
-                if name == "href" and value:
-                    self.hrefs.append(value)
-
-
-def links_in(html: str, page_url: str) -> list[str]:
-    """The absolute URLs that the ``<a href>`` links of ``html`` point to.
-
-    Relative links are resolved against ``page_url`` and ``#fragments`` dropped,
-    so the same page is always spelled the same way.  Order is kept, repeats
-    are removed.
-
-    >>> links_in('<a href="/b.html">b</a> <a href="c.html#top">c</a>', "http://h/site/a.html")
-    ['http://h/b.html', 'http://h/site/c.html']
-    """
-    parser = _Anchors()
-    parser.feed(html)
-    out: list[str] = []
-    for href in parser.hrefs:
-        url = urldefrag(urljoin(page_url, href)).url
-        if url not in out:
-            out.append(url)
-    return out
-
-
-@dataclass(frozen=True)
-class SiteMap:
-    """What a correct crawl of the site finds.
-
-    ``reachable`` maps each page path reachable from the start page (without
-    leaving the host or entering a disallowed folder) to the path of a page that
-    links to it; ``broken`` does the same for links that lead to no page.
-    """
-
-    reachable: dict[str, str | None]
-    broken: dict[str, str]
-    disallowed: str = "/site/private/"
-
-
-def site_map(pages: int, seed: int, start: str = "/site/index.html") -> SiteMap:
-    """Crawl the site's recipe (no HTTP) the way the rules say a crawler should."""
-    recipe = site_pages(pages, seed)
-    base = "http://127.0.0.1"
-    reachable: dict[str, str | None] = {start: None}
-    broken: dict[str, str] = {}
-    todo = [start]
-    while todo:
-        path = todo.pop(0)
-        for url in links_in(recipe[path.removeprefix("/site/")], base + path):
-            parts = urlsplit(url)
-            if parts.netloc != "127.0.0.1" or parts.path.startswith("/site/private/"):
-                continue
-            if parts.path in reachable or parts.path in broken:
-                continue
-            if parts.path.removeprefix("/site/") in recipe:
-                reachable[parts.path] = path
-                todo.append(parts.path)
-            else:
-                broken[parts.path] = path
-    return SiteMap(reachable, broken)
-
-
 def _paths(value: Any) -> set[str] | None:
     """Paths of the URLs in a set/list/dict (keys) of URLs, or None if not a collection."""
-    if isinstance(value, dict):
-        value = list(value)
-    if not isinstance(value, (set, frozenset, list, tuple)):
+    if not isinstance(value, (set, frozenset, list, tuple, dict)):
         return None
     return {urlsplit(str(v)).path or str(v) for v in value}
 
 
 def _read_result(result: Any) -> tuple[set[str], set[str], str | None]:
     shape = ("crawl() should return a dict {'pages': the URLs it fetched, 'broken': the broken links}; "
-             f"it returned {result!r:.80}.")
-    if result is ... or not isinstance(result, dict) or not {"pages", "broken"} <= set(result):
-        if result is None:
-            shape += " Is the `return` line missing?"
+             f"it returned {result!r:.80}." + (" Is the `return` line missing?" if result is None else ""))
+    if not isinstance(result, dict) or not {"pages", "broken"} <= set(result):
         return set(), set(), shape
     pages, broken = _paths(result["pages"]), _paths(result["broken"])
-    if pages is None or broken is None:
-        return pages or set(), broken or set(), shape
-    return pages, broken, None
+    return pages or set(), broken or set(), shape if pages is None or broken is None else None
 
 
 def _example(paths: set[str], parents: dict[str, Any], fetched: set[str]) -> str:
@@ -144,88 +53,72 @@ def _example(paths: set[str], parents: dict[str, Any], fetched: set[str]) -> str
 
 
 def _has_limit(timeout: Any) -> bool:
-    if timeout is None:
-        return False
     limits = [getattr(timeout, name, None) for name in ("total", "sock_read")]
     return any(x is not None and 0 < x <= LONGEST_SENSIBLE_TIMEOUT for x in limits)
 
 
 def crawl_problems(run: check.Run, stats: dict[str, Any], site: SiteMap, limit: int) -> list[str]:
     """Every capstone rule the run broke, in plain words (empty when all is well)."""
-    reasons: list[str] = []
     reported_pages, reported_broken, shape = _read_result(run.result)
-    if shape:
-        reasons.append(shape)
+    reasons = [shape] if shape else []
+    say = reasons.append
     log = run.requests or RequestLog()
-    local = log.local
-    sessions = log.sessions
-    if not sessions:
-        reasons.append("no request went through an aiohttp.ClientSession.")
-    elif len(sessions) > 1:
-        reasons.append(f"{len(sessions)} ClientSessions made requests. Open one session and share it: each "
-                       "session has its own pool of connections, and reusing them is what makes it fast.")
+    local, sessions = log.local, log.sessions
+    if len(sessions) != 1:
+        say(f"{len(sessions)} ClientSessions made requests. Open one session and share it: each session has its own "
+            "pool of connections, and reusing them is what makes it fast." if sessions else
+            "no request went through an aiohttp.ClientSession.")
     if log.refused:
-        hosts = sorted({r.host or r.url for r in log.refused})
-        reasons.append(f"it followed links to another host ({', '.join(hosts)}); they were refused here. "
-                       "Only follow links whose host is the start page's host.")
+        say(f"it followed links to another host ({', '.join(sorted({r.host or r.url for r in log.refused}))}); they "
+            "were refused here. Only follow links whose host is the start page's host.")
     private = sorted({r.path for r in local if r.path.startswith(site.disallowed)})
     if private:
-        reasons.append(f"it fetched {private[0]}, which /robots.txt disallows. Ask robots.can_fetch('*', url) "
-                       "before queueing a link.")
-    robots_read = any(r.path == "/robots.txt" for r in local)
-    outside = stats.get("requests", 0) - len(local)
-    if outside > 0:
-        reasons.append(f"the server got {outside} request(s) that did not go through your ClientSession. If that "
-                       "was RobotFileParser.read(), it uses urllib, which blocks the event loop: fetch "
-                       "/robots.txt with the session and pass its lines to robots.parse().")
-    elif not robots_read:
-        reasons.append("it never read /robots.txt, so it cannot know which paths are off limits.")
+        say(f"it fetched {private[0]}, which /robots.txt disallows. Ask robots.can_fetch('*', url) before queueing a link.")
+    if stats.get("requests", 0) > len(local):
+        say(f"the server got {stats['requests'] - len(local)} request(s) that did not go through your ClientSession. "
+            "If that was RobotFileParser.read(), it uses urllib, which blocks the event loop: fetch /robots.txt with "
+            "the session and pass its lines to robots.parse().")
+    elif not any(r.path == "/robots.txt" for r in local):
+        say("it never read /robots.txt, so it cannot know which paths are off limits.")
     counts = Counter(r.path for r in local if r.path != "/robots.txt")
     twice = sorted(p for p, n in counts.items() if n > 1)
     if twice:
-        reasons.append(f"{len(twice)} URL(s) were fetched more than once, e.g. {twice[0]} ({counts[twice[0]]} "
-                       "times). Mark a URL as seen when you queue it, not when you fetch it: two workers can "
-                       "find the same link while the first fetch is still waiting.")
+        say(f"{len(twice)} URL(s) were fetched more than once, e.g. {twice[0]} ({counts[twice[0]]} times). Mark a URL "
+            "as seen when you queue it, not when you fetch it: two workers can find the same link while the first "
+            "fetch is still waiting.")
     fetched = {r.path for r in local}
-    missing = set(site.reachable) - fetched
+    missing, unreported = set(site.reachable) - fetched, set(site.reachable) - reported_pages
     if missing:
-        reasons.append(f"{len(missing)} of the {len(site.reachable)} reachable pages were never fetched, "
-                       f"e.g. {_example(missing, site.reachable, fetched)}.")
-    elif not shape:
-        unreported = set(site.reachable) - reported_pages
-        if unreported:
-            reasons.append(f"{len(unreported)} fetched page(s) are missing from result['pages'], "
-                           f"e.g. {sorted(unreported)[0]}.")
-    if not shape:
-        not_pages = reported_pages - set(site.reachable)
-        if not_pages:
-            reasons.append(f"result['pages'] lists {len(not_pages)} URL(s) that are not pages of the site, "
-                           f"e.g. {sorted(not_pages)[0]}: list only pages that answered 200.")
-        unreported_broken = set(site.broken) - reported_broken
-        if unreported_broken:
-            reasons.append(f"{len(unreported_broken)} of the {len(site.broken)} broken links are missing from "
-                           f"result['broken'], e.g. {_example(unreported_broken, site.broken, fetched)}.")
-        wrongly_broken = reported_broken & set(site.reachable)
-        if wrongly_broken:
-            reasons.append(f"result['broken'] lists working pages, e.g. {sorted(wrongly_broken)[0]}.")
-    if local and not all(_has_limit(r.timeout) for r in local):
-        reasons.append("a request could wait without a sensible limit (aiohttp's default is 5 minutes). "
-                       "Give the session a timeout of a few seconds with aiohttp.ClientTimeout(total=...).")
+        say(f"{len(missing)} of the {len(site.reachable)} reachable pages were never fetched, "
+            f"e.g. {_example(missing, site.reachable, fetched)}.")
+    elif not shape and unreported:
+        say(f"{len(unreported)} fetched page(s) are missing from result['pages'], e.g. {sorted(unreported)[0]}.")
+    not_pages, unreported_broken = reported_pages - set(site.reachable), set(site.broken) - reported_broken
+    if not shape and not_pages:
+        say(f"result['pages'] lists {len(not_pages)} URL(s) that are not pages of the site, "
+            f"e.g. {sorted(not_pages)[0]}: list only pages that answered 200.")
+    if not shape and unreported_broken:
+        say(f"{len(unreported_broken)} of the {len(site.broken)} broken links are missing from result['broken'], "
+            f"e.g. {_example(unreported_broken, site.broken, fetched)}.")
+    if not shape and reported_broken & set(site.reachable):
+        say(f"result['broken'] lists working pages, e.g. {sorted(reported_broken & set(site.reachable))[0]}.")
+    if not all(_has_limit(r.timeout) for r in local):
+        say("a request could wait without a sensible limit (aiohttp's default is 5 minutes). "
+            "Give the session a timeout of a few seconds with aiohttp.ClientTimeout(total=...).")
     in_flight = stats.get("max_in_flight", 0)
     if in_flight > limit:
-        reasons.append(f"up to {in_flight} requests were in flight at once, more than the limit of {limit}. "
-                       f"Start exactly {limit} workers (or hold an asyncio.Semaphore({limit}) around each fetch).")
+        say(f"up to {in_flight} requests were in flight at once, more than the limit of {limit}. "
+            f"Start exactly {limit} workers (or hold an asyncio.Semaphore({limit}) around each fetch).")
     elif local and in_flight < 2:
-        reasons.append("the server never had two requests in flight at once: the crawl did not overlap. "
-                       f"Let {limit} workers fetch at the same time.")
+        say("the server never had two requests in flight at once: the crawl did not overlap. "
+            f"Let {limit} workers fetch at the same time.")
     return reasons
 
 
 def check_crawl(run: Any, server: Any, limit: int) -> Verdict:
     """Check ``run = await check.run(crawl(url), time_limit=20)`` of ``server``'s site against every
     rule of the capstone.  Call it inside the ``with LocalServer(...)`` block: it reads ``server.stats()``."""
-    site = site_map(server.pages, server.seed)
-    stats = server.stats()
+    site, stats = site_map(server.pages, server.seed), server.stats()
 
     def rules(run: check.Run) -> str | None:
         reasons = crawl_problems(run, stats, site, limit)
@@ -239,9 +132,7 @@ def check_crawl(run: Any, server: Any, limit: int) -> Verdict:
                              f"request, and never more than {limit} requests at once.")
 
 
-# --------------------------------------------------------------------------
-# The "spot the pitfall" quiz
-# --------------------------------------------------------------------------
+# -- the "spot the pitfall" quiz ------------------------------------------------------------------
 #: The pitfalls a snippet may show, by letter.
 QUIZ_CHOICES: dict[str, str] = {
     "A": "forgot `await`: the coroutine never runs",
@@ -252,42 +143,28 @@ QUIZ_CHOICES: dict[str, str] = {
     "F": "cancellation swallowed: the task cannot be stopped",
 }
 
-_QUIZ_KEY = {1: "D", 2: "B", 3: "E", 4: "C", 5: "F", 6: "A"}
-
-_QUIZ_HINTS = {
-    1: "who keeps a reference to the task, and who will ever see its errors?",
-    2: "what does time.sleep do to the other tasks while it sleeps?",
-    3: "how many downloads are in flight at once for 50,000 URLs?",
-    4: "when does the second download start?",
-    5: "what does `except BaseException` catch when someone calls task.cancel()?",
-    6: "what is `profile` before anyone awaits it?",
+#: snippet → (its pitfall, the question that leads to it)
+_QUIZ = {
+    1: ("D", "who keeps a reference to the task, and who will ever see its errors?"),
+    2: ("B", "what does time.sleep do to the other tasks while it sleeps?"),
+    3: ("E", "how many downloads are in flight at once for 50,000 URLs?"),
+    4: ("C", "when does the second download start?"),
+    5: ("F", "what does `except BaseException` catch when someone calls task.cancel()?"),
+    6: ("A", "what is `profile` before anyone awaits it?"),
 }
 
 
 def check_quiz(answers: Any) -> Verdict:
     """Right when every snippet (1–6) is matched with the letter of its pitfall."""
-    if not isinstance(answers, dict):
-        return report(False, "", f"`answers` should be a dict {{snippet number: letter}}, got {type(answers).__name__}.")
-    missing = [n for n in _QUIZ_KEY if n not in answers]
-    if missing:
-        keys = ", ".join(repr(k) for k in list(answers)[:3])
-        return report(False, "", f"`answers` has no answer for snippet {missing[0]} (its keys are {keys or 'none'}): "
-                                 'keep the keys 1 to 6, as numbers: {1: "D", ...}.')
-    blank = [n for n in _QUIZ_KEY if answers.get(n, ...) is ...]
-    if len(blank) == len(_QUIZ_KEY):
-        return report(False, "", "every answer is still `...`. Put a letter from A to F for each snippet.")
-    wrong: list[str] = []
-    for n, right in _QUIZ_KEY.items():
-        given = answers.get(n, ...)
-        if given is ...:
-            continue
-        letter = str(given).strip().upper()
-        if letter not in QUIZ_CHOICES:
-            wrong.append(f"snippet {n}: {given!r} is not one of the letters A to F")
-        elif letter != right:
-            wrong.append(f"snippet {n}: not {letter}. Ask yourself: {_QUIZ_HINTS[n]}")
-    if blank:
-        wrong.append(f"still `...`: snippet{'s' if len(blank) > 1 else ''} {', '.join(map(str, blank))}")
-    if wrong:
-        return report(False, "", "; ".join(wrong) + ".")
-    return report(True, f"all {len(_QUIZ_KEY)} pitfalls spotted.", "")
+
+    def wrong(n: int, letter: Any, given: Any) -> str:
+        if letter is ...:
+            return f"snippet {n} is still `...`"
+        if letter is None:
+            return f"snippet {n}: {given!r} is not one of the letters A to F"
+        return f"snippet {n}: not {letter}. Ask yourself: {_QUIZ[n][1]}"
+
+    return check.quiz(answers, {n: letter for n, (letter, _) in _QUIZ.items()}, name="answers", wrong=wrong,
+                      accepted={letter.casefold(): letter for letter in QUIZ_CHOICES},
+                      blank="every answer is still `...`. Put a letter from A to F for each snippet.",
+                      done=f"all {len(_QUIZ)} pitfalls spotted.")
