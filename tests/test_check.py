@@ -249,3 +249,25 @@ def test_returning_none_asks_for_the_return_line(capsys):
     async def main():
         return check.expect(await check.run(job(None), time_limit=2), result=3)
     failed(capsys, asyncio.run(main()), "job returned None, expected 3. Is the `return` line missing?")
+
+
+def test_a_blocking_line_in_a_cell_is_counted_from_the_def(capsys):
+    """The learner's report: "line 7 of fetch" counted the lines of the cell.  Here fetch's `def` is line 3 of
+    the cell, so its time.sleep, line 5 of the cell, is line 3 of fetch (as check.where counts)."""
+    import linecache
+
+    cell = ("import asyncio, time\n"
+            "\n"
+            "async def fetch():\n"
+            "    await asyncio.sleep(0.01)\n"
+            "    time.sleep(0.2)\n"
+            "    return 1\n")
+    name = "/tmp/ipykernel_4242/1234567.py"  # how ipykernel names a cell's file
+    linecache.cache[name] = (len(cell), None, cell.splitlines(True), name)
+    scope: dict = {}
+    exec(compile(cell, name, "exec"), scope)
+
+    async def main():
+        return check.expect(await check.run(scope["fetch"](), time_limit=2), result=1)
+    line = failed(capsys, asyncio.run(main()), "line 3 of fetch, `time.sleep(0.2)`, held the event loop")
+    assert "line 5" not in line

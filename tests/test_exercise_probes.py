@@ -308,6 +308,78 @@ async def polling_stops_at_once(log):
     log.append("closed")
 
 
+async def polling_reraises_then_bare_except(log):  # Hint 2's alternative: a right answer
+    try:
+        for _ in range(20):
+            try:
+                await asyncio.sleep(0.05)
+                log.append("poll")
+            except asyncio.CancelledError:
+                raise
+            except:  # noqa: E722
+                log.append("error ignored")
+    finally:
+        log.append("closed")
+
+
+async def polling_breaks_on_cancel(log):
+    try:
+        for _ in range(20):
+            try:
+                await asyncio.sleep(0.05)
+                log.append("poll")
+            except asyncio.CancelledError:
+                break
+            except Exception:
+                log.append("error ignored")
+    finally:
+        log.append("closed")
+
+
+async def polling_with_time_sleep(log):
+    try:
+        for _ in range(20):
+            try:
+                time.sleep(0.05)
+                log.append("poll")
+            except Exception:
+                log.append("error ignored")
+    finally:
+        log.append("closed")
+
+
+async def polling_bare_except_forever(log):
+    for _ in range(140):  # the learner's `while True`, bounded so the test ends (7 s)
+        try:
+            await asyncio.sleep(0.05)
+        except:  # noqa: E722
+            pass
+
+
+def test_09_cancellable_reraise_before_bare_except_is_right(capsys):
+    passed(capsys, asyncio.run(nb09.check_cancellable(polling_reraises_then_bare_except)))
+
+
+def test_09_cancellable_break_swallows_the_cancellation(capsys):
+    line = failed(capsys, asyncio.run(nb09.check_cancellable(polling_breaks_on_cancel)),
+                  "swallowed the cancellation", "ended normally instead of re-raising it",
+                  "so the caller thinks it finished")
+    assert "went on working" not in line
+
+
+def test_09_cancellable_time_sleep_is_named_as_blocking(capsys):
+    failed(capsys, asyncio.run(nb09.check_cancellable(polling_with_time_sleep)),
+           "finished before it could be cancelled", "`time.sleep(0.05)`", "held the event loop",
+           "time.sleep blocks the loop")
+
+
+def test_09_cancellable_bare_except_forever_in_plain_words(capsys):
+    line = failed(capsys, asyncio.run(nb09.check_cancellable(polling_bare_except_forever)),
+                  "still running after 3 s", "swallows every cancellation", "Use `except Exception:`",
+                  "A task caught the cancellation and went on running")
+    assert "(measure)" not in line
+
+
 def test_09_cancellable(capsys):
     passed(capsys, asyncio.run(nb09.check_cancellable(keep_polling)))
     for wrong, phrase in [(polling_swallows, "went on working"), (polling_without_error_handling, "no longer catches"),
@@ -344,6 +416,25 @@ def test_09_capped(capsys):
             return await response.read()
         return await asyncio.gather(*(one(u) for u in urls))
 
+    async def body_outside(session, urls, limit):  # the learner's: `async with response:` after the semaphore
+        sem = asyncio.Semaphore(limit)
+
+        async def one(url):
+            async with sem:
+                response = await session.get(url)
+            async with response:
+                return await response.read()
+        return await asyncio.gather(*(one(u) for u in urls))
+
+    async def with_a_lock(session, urls, limit):
+        lock = asyncio.Lock()
+
+        async def one(url):
+            async with lock:
+                async with session.get(url) as response:
+                    return await response.read()
+        return await asyncio.gather(*(one(u) for u in urls))
+
     async def one_at_a_time(session, urls, limit):
         out = []
         for url in urls:
@@ -355,6 +446,11 @@ def test_09_capped(capsys):
     for wrong, phrase in [(five, "more than the limit of 3"), (only_get, "read after the semaphore"),
                           (one_at_a_time, "only one request at a time")]:
         failed(capsys, asyncio.run(nb09.check_capped(wrong, n=12)), phrase)
+    failed(capsys, asyncio.run(nb09.check_capped(body_outside, n=12)), "the semaphore must be held for the whole "
+           "request, reading the body included")
+    line = failed(capsys, asyncio.run(nb09.check_capped(with_a_lock, n=12)),
+                  "an asyncio.Lock lets only one holder in at a time", "asyncio.Semaphore(limit)")
+    assert "Start them all with asyncio.gather" not in line
 
 
 def test_10_quiz(capsys):

@@ -549,6 +549,12 @@ async def handle_order_semaphore_1():
     return "3 items accepted"
 
 
+async def handle_order_without_return():  # the learner's: the solution with its `return` line dropped
+    async with asyncio.TaskGroup() as tg:
+        for item in ["tea", "cake", "jam"]:
+            tg.create_task(save(item))
+
+
 class _SavedRules(dict):
     """nb09.nothing_lost reads SAVED when the check runs; cleared before each attempt."""
 
@@ -556,7 +562,8 @@ class _SavedRules(dict):
 CASES["09-2"] = (nb09.nothing_lost(SAVED, ["tea", "cake", "jam"]), {}, handle_order, [
     (handle_order_lost, "still running when handle_order_lost returned"), (handle_order_then_sleep, "never awaited them"),
     (handle_order_one_by_one, "one after another"), (handle_order_semaphore_1, "queueing is not concurrency"),
-    (returns_none, "never two at once")])
+    (handle_order_without_return, "returned None, expected '3 items accepted'. Is the `return` line missing?"),
+    (returns_none, "Is the `return` line missing?")])
 
 
 # -- the tests -------------------------------------------------------------------------------------

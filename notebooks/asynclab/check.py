@@ -504,7 +504,9 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, call: str | None =
                 task.cancel()
             await asyncio.wait(leftovers, timeout=0.4)
             leftovers = [t for t in leftovers if not t.done()]
-        out.stubborn = [_stack_where(t)[0] or getattr(t.get_coro(), "__qualname__", "a task") for t in leftovers]
+        located = [text for t in leftovers if (text := _stack_where(t)[0])]  # the learner's line, if any
+        out.stubborn = located or [(call or f"{name}(...)") if t is measuring else
+                                   f"{getattr(t.get_coro(), '__qualname__', 'a task')}(...)" for t in leftovers]
         for task in created + [measuring]:
             if task.done() and not task.cancelled():
                 task.exception()  # retrieved: asyncio does not log it
@@ -629,8 +631,21 @@ def explain(exc: BaseException, who: str = "your code", advice: Mapping[type, st
 
 
 def _blocked_words(span: Span) -> str:
-    found = re.match(r"(\S+), line (\d+): (.*)", span.where or "")
-    place = f"line {found[2]} of {found[1]}, `{found[3]}`," if found else f"{span.label}"
+    """``line 3 of fetch, `time.sleep(0.3)`, held the event loop...``: a cell's line counted from the
+    function's ``def`` (line 1), like :func:`where`; a file's line is named with the file."""
+    where = span.where or ""
+    in_cell = re.fullmatch(r"(\S+), line (\d+)(?:: (.*))?", where)
+    in_file = re.fullmatch(r"(\S+), (\S+) line (\d+)(?:: (.*))?", where)
+    a_loop = re.fullmatch(r"(\S+) \(a loop\)", where)
+    if in_cell:
+        place = f"line {in_cell[2]} of {in_cell[1]}" + (f", `{in_cell[3]}`," if in_cell[3] else "")
+    elif in_file:
+        place = (f"`{in_file[4]}` in {in_file[1]} ({in_file[2]} line {in_file[3]})," if in_file[4]
+                 else f"{in_file[1]} ({in_file[2]} line {in_file[3]})")
+    elif a_loop:
+        place = f"a loop in {a_loop[1]}"
+    else:
+        place = span.label
     return (f"{place} held the event loop for {seconds(span.duration)} without awaiting "
             "(a blocking call such as time.sleep, urllib or heavy computing), so no other task could run.")
 
@@ -668,7 +683,8 @@ def _general(run: Run, who: str, hang: str = "") -> str | None:
             text += (f" A thread cannot be cancelled: the one started at {run.threads[0]} may still be running. ")
         text += " " + (hang or "Something waits forever (or far too long): look for a wait that nothing ends.")
         if run.stubborn:
-            text += f" One task ignores cancellation ({run.stubborn[0]}): restart the kernel to stop it."
+            text += (f" A task caught the cancellation and went on running ({run.stubborn[0]}); "
+                     "restart the kernel to stop it.")
         return text.replace("  ", " ").strip()
     if run.error is not None:
         return explain(run.error, who, run.extra.get("advice"))

@@ -394,8 +394,8 @@ def _where(frame: Any) -> str | None:
     plain functions it called (``compute, line 8: busy_for(0.2)`` rather than a
     line of the loop inside ``busy_for``, which varies from sample to sample),
     then a line in a notebook cell over lines in modules; lines of a notebook cell are
-    numbered as IPython numbers them in a cell, a line in a module file names
-    the file too (``is_prime, workloads.py line 68``)."""
+    numbered from the function's ``def`` (line 1), as the checks number them, a line in a module
+    file names the file and its line in the file (``is_prime, workloads.py line 68``)."""
     first = cell = None
     probe = frame
     while probe is not None:
@@ -418,7 +418,8 @@ def _where(frame: Any) -> str | None:
             name = code.co_qualname.rsplit(".<locals>.", 1)[-1]
             filename = code.co_filename
             in_cell = _in_cell(filename)
-            place = f"line {frame.f_lineno}" if in_cell else f"{os.path.basename(filename)} line {frame.f_lineno}"
+            place = f"line {frame.f_lineno - code.co_firstlineno + 1}" if in_cell else \
+                f"{os.path.basename(filename)} line {frame.f_lineno}"
             return f"{name}, {place}: {line}" if line else f"{name}, {place}"
         frame = frame.f_back
     return None

@@ -23,13 +23,14 @@ UNBLOCKED = dict(overlap=5, done="no step blocked the loop and the five download
 
 
 def nothing_lost(saved: list, expected: Sequence[Any]) -> dict[str, Any]:
-    """Exercise 2: every save was awaited before handle_order returned, and they overlapped."""
+    """Exercise 2: every save was awaited before handle_order returned, they overlapped, and it still
+    returns ``"<n> items accepted"``."""
 
     def all_saved(run: check.Run) -> str | None:
         got, wanted = sorted(map(str, saved)), sorted(map(str, expected))
         return None if got == wanted else f"saved {got}, expected {wanted}."
 
-    return dict(checks=[all_saved], overlap=len(expected),
+    return dict(checks=[all_saved], overlap=len(expected), result=f"{len(expected)} items accepted",
                 done=f"all {len(expected)} saves finished, together, before handle_order returned: no task was lost.")
 
 
@@ -42,16 +43,23 @@ def _tree(func: Any) -> ast.AST | None:
 
 
 def _catches_errors(func: Any) -> bool | None:
-    """Whether ``func`` still has an except clause for ordinary errors (None: source unknown)."""
+    """Whether ``func`` still has an except clause for ordinary errors (None: source unknown).  A bare
+    ``except:`` or ``except BaseException:`` counts (after an ``except CancelledError: raise`` it is right),
+    unless all it does is re-raise."""
     tree = _tree(func)
     if tree is None:
         return None
     for node in ast.walk(tree):
-        if isinstance(node, ast.ExceptHandler) and node.type is not None:
-            names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)} | \
-                    {n.attr for n in ast.walk(node.type) if isinstance(n, ast.Attribute)}
-            if names - {"BaseException", "CancelledError", "asyncio"}:
-                return True
+        if not isinstance(node, ast.ExceptHandler):
+            continue
+        if len(node.body) == 1 and isinstance(node.body[0], ast.Raise) and node.body[0].exc is None:
+            continue  # `except ...: raise` handles nothing
+        if node.type is None:
+            return True
+        names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)} | \
+                {n.attr for n in ast.walk(node.type) if isinstance(n, ast.Attribute)}
+        if names - {"CancelledError", "asyncio"}:
+            return True
     return False
 
 
@@ -61,11 +69,12 @@ async def _cancel_after(func: Any, log: list, delay: float) -> str:
     if task.done():
         return "finished"
     task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=0.02)  # a task that goes on working needs a round more
     try:
         await task
     except asyncio.CancelledError:
         return "cancelled"
-    return "swallowed"
+    return "ended" if done else "swallowed"
 
 
 async def check_cancellable(func: Any, *, cancel_after: float = 0.12) -> Verdict:
@@ -81,7 +90,16 @@ async def check_cancellable(func: Any, *, cancel_after: float = 0.12) -> Verdict
 
     def cancelled(run: check.Run) -> str | None:
         if run.result == "finished":
+            blocked = run.rec.blocking_spans() if run.rec is not None else []
+            if blocked:
+                return (f"{name}() finished before it could be cancelled: "
+                        f"{check._blocked_words(check._first(blocked))[:-1]}, not even the cancellation. "
+                        "time.sleep blocks the loop: wait with `await asyncio.sleep(...)`.")
             return f"{name}() finished before it was cancelled: it should keep working until told to stop."
+        if run.result == "ended":
+            return (f"{name}() swallowed the cancellation: it caught CancelledError and ended normally instead of "
+                    "re-raising it, so the caller thinks it finished. Let CancelledError through (`except "
+                    "Exception:`), or `raise` it again after cleaning up.")
         if run.result == "swallowed":
             return (f"{name}() was cancelled but went on working: an except clause caught CancelledError and did "
                     "not re-raise it. A bare `except:` or `except BaseException:` catches it; use "
@@ -97,24 +115,40 @@ async def check_cancellable(func: Any, *, cancel_after: float = 0.12) -> Verdict
     if run.timed_out and not run.stubborn:
         run.stuck_at = run.stuck_at or f"{name}()"
     return check.expect(run, checks=[cancelled], may_block=True, who=name,
+                        hang=f"{name}() swallows every cancellation: a bare `except:` (or `except BaseException:`) "
+                             "catches CancelledError too, so it never stops. Use `except Exception:`.",
                         done=f"{name}() stopped as soon as it was cancelled, its clean-up ran, and it still "
                              "catches ordinary errors.")
 
 
 # -- Exercise 4: cap concurrency with a semaphore -------------------------------------------------
 def _reads_inside_the_semaphore(func: Any) -> bool | None:
-    """Whether every ``.read()``/``.text()`` of a response is inside an ``async with`` (None: source unknown)."""
+    """Whether every ``.read()``/``.text()`` of a response is inside an ``async with`` of the semaphore, not
+    merely inside ``async with response:`` or ``async with session.get(...)`` (None: source unknown)."""
     tree = _tree(func)
     if tree is None:
         return None
+    responses: set[str] = set()  # names bound to a response: `response = await session.get(...)`, `as response`
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and "session" in ast.unparse(node.value):
+            responses |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if isinstance(node, (ast.AsyncWith, ast.With)):
+            responses |= {item.optional_vars.id for item in node.items if "session" in ast.unparse(item.context_expr)
+                          and isinstance(item.optional_vars, ast.Name)}
     inside: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.AsyncWith) and any("session" not in ast.unparse(item.context_expr)
-                                                   for item in node.items):
+        if isinstance(node, ast.AsyncWith) and any(
+                "session" not in ast.unparse(item.context_expr)
+                and not (isinstance(item.context_expr, ast.Name) and item.context_expr.id in responses)
+                for item in node.items):
             inside |= {id(n) for n in ast.walk(node)}
     reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
              and n.func.attr in ("read", "text", "json")]
     return all(id(n) in inside for n in reads)
+
+
+def _took_a_lock(run: check.Run) -> bool:
+    return run.rec is not None and any(s.reason == "lock" for s in run.rec.spans)
 
 
 async def check_capped(fetch_all: Any, n: int = 40, limits: Sequence[int] = (5, 3)) -> Verdict:
@@ -131,11 +165,15 @@ async def check_capped(fetch_all: Any, n: int = 40, limits: Sequence[int] = (5, 
                                       call="fetch_all(session, urls, limit)")
             stats = await asyncio.to_thread(server.stats)
 
-        def capped(run: check.Run) -> str | None:
-            return in_flight_problem(stats.get("max_in_flight", 0), limit) or (
-                "the response is read after the semaphore was released: hold it for the whole request, `async with "
-                "sem:` around both session.get(...) and `await response.read()`."
-                if _reads_inside_the_semaphore(fetch_all) is False else None)
+        def capped(run: check.Run, stats: dict = stats, limit: int = limit) -> str | None:
+            seen = stats.get("max_in_flight", 0)
+            if seen <= 1 and _took_a_lock(run):
+                return ("the server saw only one request at a time: an asyncio.Lock lets only one holder in at a "
+                        "time. Use `asyncio.Semaphore(limit)`, which lets `limit` requests in together.")
+            return in_flight_problem(seen, limit) or (
+                "the response is read after the semaphore was released: the semaphore must be held for the whole "
+                "request, reading the body included. Put `async with sem:` around both session.get(...) and "
+                "`await response.read()`." if _reads_inside_the_semaphore(fetch_all) is False else None)
 
         verdict = check.expect(run, checks=[capped], wrong_result=lambda got: bodies_problem(server.files, got),
                                may_block=True, done=None)
