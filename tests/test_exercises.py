@@ -425,6 +425,22 @@ async def crawl_one_by_one():
     return [await crawl_page(p, lambda p: asyncio.sleep(0.01)) for p in range(1, 5)]
 
 
+def test_05_crawl_pause_in_a_thread_is_right(capsys):
+    """The learner's `await asyncio.to_thread(back_off, page)`: the pause happens, off the loop."""
+    def back_off(page):
+        time.sleep(0.01 * page)
+
+    async def crawl_page_in_thread(page):
+        await asyncio.sleep(0.05)
+        await asyncio.to_thread(back_off, page)
+        return f"page {page}"
+
+    async def crawl_in_threads():
+        return await asyncio.gather(*(crawl_page_in_thread(p) for p in range(1, 5)))
+    line = passed(capsys, judge(capsys, crawl_in_threads(), nb05.CRAWL, time_limit=3.0))
+    assert "the loop stayed free, every page still paused politely" in line
+
+
 CASES["05-3"] = (nb05.CRAWL, {}, crawl, [
     (crawl_blocking, "held the event loop"), (crawl_without_pause, "the polite pause is gone"),
     (crawl_one_by_one, "one after another"), (returns_none, "returned None")])
