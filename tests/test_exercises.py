@@ -128,7 +128,7 @@ async def tea_and_toast_first_only():
 CASES = {
     "00-1": (nb00.GET_READY, {}, ready, [
         (ready_without_waiting, "waited only"), (ready_blocking, "held the event loop"),
-        (ready_forgot_await, "sleep(...), called in ready_forgot_await"), (returns_none, "returned None"),
+        (ready_forgot_await, "`asyncio.sleep(0.1)` in ready_forgot_await was called but never awaited"), (returns_none, "returned None"),
         (ready_left_running, "still running when ready_left_running returned")]),
     "00-2": (nb00.TEA_AND_TOAST, {}, tea_and_toast, [
         (tea_then_toast, "one after another"), (tea_and_toast_locked, "queueing is not concurrency"),
@@ -193,7 +193,7 @@ async def fast_breakfast_not_awaited():
 
 CASES["03-3"] = (nb03.FAST, {}, fast_breakfast, [
     (fast_breakfast_coroutines, "one after another"), (fast_breakfast_coffee_forgotten, "never awaited them"),
-    (fast_breakfast_not_awaited, "make(...), called in fast_breakfast_not_awaited"), (returns_none, "returned None")])
+    (fast_breakfast_not_awaited, "`make(\"coffee\", 0.2)` in fast_breakfast_not_awaited was called but never awaited"), (returns_none, "returned None")])
 
 
 # -- notebook 02: the stock bug hunt -----------------------------------------------------------

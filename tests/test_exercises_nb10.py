@@ -520,8 +520,88 @@ def test_innermost_solution(capsys):
     (innermost_interrupt, "KeyboardInterrupt"),
     (innermost_async, "ordinary `def`, not `async def`"),
     (innermost_blank, "blank"),
-    (innermost_loops, "still running after 2 s"),
+    (innermost_loops, "still running after 1 s"),
     (..., "not a function"),
 ])
 def test_innermost_wrong(capsys, answer, words):
     failed(capsys, run(co.check_innermost(answer)), words)
+
+
+# -- the answers of a learner who tried every exercise in a real kernel ------------------
+def sensor_put_not_awaited(loop, queue, n):
+    for i in range(n):
+        queue.put(i)
+    queue.put(None)
+
+
+def sensor_asyncio_run(loop, queue, n):
+    for i in range(n):
+        asyncio.run(queue.put(i))
+    asyncio.run(queue.put(None))
+
+
+def test_sensor_put_not_awaited_is_named_and_no_warning_leaks(capsys):
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = failed(capsys, run(co.check_sensor(sensor_put_not_awaited)),
+                      "queue.put(...) was called in the sensor thread but never awaited",
+                      "loop.call_soon_threadsafe(queue.put_nowait, item)")
+    assert "final" not in line, line
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+    assert capsys.readouterr().err == ""
+
+
+def test_sensor_asyncio_run_in_the_thread_is_named(capsys):
+    failed(capsys, run(co.check_sensor(sensor_asyncio_run)), "asyncio.run(...) was called in the sensor thread",
+           "starts a second event loop", "the queue belongs to the notebook's loop",
+           "loop.call_soon_threadsafe(queue.put_nowait, item)")
+
+
+async def deadline_on_the_loop():
+    return co.blocking_fetch(1.0, timeout=0.2)
+
+
+def test_deadline_blocking_call_on_the_loop(capsys):
+    failed(capsys, run(co.check_deadline(deadline_on_the_loop)), "fetch_with_deadline blocked the loop",
+           "`return co.blocking_fetch(1.0, timeout=0.2)`", "held the event loop",
+           "blocking_fetch belongs in `asyncio.to_thread(...)`")
+
+
+async def checkout_result(payment):
+    return payment.result()
+
+
+def test_checkout_result_of_a_pending_future(capsys):
+    line = failed(capsys, run(co.check_checkout(checkout_result)), "InvalidStateError: Result is not set, at",
+                  ".result() on a Task or Future that is not done yet raises this", "`await` it instead")
+    assert ".." not in line.replace("(...)", ""), line
+
+
+def test_send_drain_not_awaited_reads_plainly(capsys):
+    failed(capsys, run(co.check_send(send_forgets_await)),
+           "`writer.drain()` in send_forgets_await was called but never awaited")
+
+
+def innermost_while_true(task):
+    coro = task.get_coro()
+    while True:
+        coro = coro
+    return coro.__name__
+
+
+def innermost_returns_coro(task):
+    coro = task.get_coro()
+    while inspect.iscoroutine(coro.cr_await):
+        coro = coro.cr_await
+    return coro
+
+
+def test_innermost_endless_loop_is_stopped(capsys):
+    failed(capsys, run(co.check_innermost(innermost_while_true)), "innermost(task) was still running after 1 s")
+
+
+def test_innermost_returning_the_coroutine(capsys):
+    line = failed(capsys, run(co.check_innermost(innermost_returns_coro)),
+                  "innermost returned the coroutine _inner(...) itself", "`coro.__name__`", "`coro.cr_code.co_name`")
+    assert "Put `await`" not in line

@@ -527,7 +527,7 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, call: str | None =
                 f, n, func = origins[-1].groups()
                 text = _line(f, int(n))
                 called = found.group(1).rsplit(".", 1)[-1]
-                out.never_awaited.append(f"{called}(...), called in {func}" + (f" at `{text}`," if text else ","))
+                out.never_awaited.append(f"`{text}` in {func}" if text else f"{called}(...) in {func}")
         elif learners(w.filename) and not issubclass(w.category, RuntimeWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return out
@@ -599,6 +599,9 @@ _ADVICE: list[tuple[Callable[[BaseException, str], bool], str]] = [
      "not asyncio.to_thread(read_url(url)), which calls it at once."),
     (lambda e, t: isinstance(e, TypeError) and "'coroutine'" in t,
      "A coroutine object was used as if it were its result: put `await` in front of the call."),
+    (lambda e, t: isinstance(e, asyncio.InvalidStateError) and "not set" in t,
+     ".result() on a Task or Future that is not done yet raises this: `await` it instead, which waits "
+     "for the result."),
     (lambda e, t: isinstance(e, TimeoutError),
      "A timeout fired and nothing caught it, so every result was lost. Catch TimeoutError where you give up."),
     (lambda e, t: isinstance(e, BaseExceptionGroup),
@@ -615,7 +618,9 @@ def _leaf(exc: BaseException) -> BaseException:
 def explain(exc: BaseException, who: str = "your code", advice: Mapping[type, str] | None = None) -> str:
     """Plain words for an exception the learner's code raised, with their line."""
     leaf = _leaf(exc)
-    text = f"{type(leaf).__name__}: {leaf}" if str(leaf) else type(leaf).__name__
+    said = str(leaf).strip()
+    said = said[:-1] if said.endswith(".") and not said.endswith("..") else said  # our sentence ends it
+    text = f"{type(leaf).__name__}: {said}" if said else type(leaf).__name__
     if leaf is not exc:
         text = f"an ExceptionGroup from a TaskGroup ({text}"
         text += f" and {len(exc.exceptions) - 1} more)" if len(exc.exceptions) > 1 else ")"
@@ -694,7 +699,7 @@ def _general(run: Run, who: str, hang: str = "") -> str | None:
         return (f"{who} returned {run.returned_awaitable} instead of values: it never ran to the end. "
                 "Put `await` in front of it.")
     if run.never_awaited:
-        return (f"{run.never_awaited[0]} was never awaited, so its body never ran. "
+        return (f"{run.never_awaited[0]} was called but never awaited, so its body never ran. "
                 "Put `await` in front of it (or hand it to asyncio.gather / create_task).")
     if run.lost:
         return (f"{len(run.lost)} task(s) were still running when {who} returned ({_names(run.lost)}): "

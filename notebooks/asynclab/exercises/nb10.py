@@ -8,9 +8,11 @@ shared rules first, then the exercise's own, as data.
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import socket
 import sys
+import warnings
 from typing import Any, Callable
 
 from .. import check
@@ -77,7 +79,9 @@ async def check_deposit(deposit: Any, n: int = 50) -> Verdict:
 
 # -- 2 · Handing work from a thread to the loop ---------------------------------------------------
 _NOT_THREADSAFE = {asyncio.Queue.put_nowait.__code__: "queue.put_nowait(...)",
-                   asyncio.BaseEventLoop.call_soon.__code__: "loop.call_soon(...)"}
+                   asyncio.BaseEventLoop.call_soon.__code__: "loop.call_soon(...)",
+                   asyncio.run.__code__: "asyncio.run(...)"}
+_SAFELY = "use loop.call_soon_threadsafe(queue.put_nowait, item)"
 
 
 async def check_sensor(sensor: Any, n: int = 5) -> Verdict:
@@ -91,20 +95,31 @@ async def check_sensor(sensor: Any, n: int = 5) -> Verdict:
             wrong.append(_NOT_THREADSAFE[frame.f_code])
 
     def watched() -> None:
-        sys.setprofile(note)
-        try:
-            sensor(loop, queue, n)
-        finally:
-            sys.setprofile(None)
+        with warnings.catch_warnings(record=True) as caught:  # coroutines made in the thread, never awaited
+            warnings.simplefilter("always", RuntimeWarning)
+            sys.setprofile(note)
+            try:
+                sensor(loop, queue, n)
+            finally:
+                sys.setprofile(None)
+                gc.collect()
+        if any("'Queue.put' was never awaited" in str(w.message) for w in caught):
+            wrong.append("queue.put(...)")
 
     async def deliveries() -> list[Any]:
         await asyncio.to_thread(watched)  # what it handed over is in the queue when it ends
         return [queue.get_nowait() for _ in range(queue.qsize())]
 
     def safely(got: Any) -> str | None:
+        if "asyncio.run(...)" in wrong:
+            return ("asyncio.run(...) was called in the sensor thread: it starts a second event loop there, but the "
+                    f"queue belongs to the notebook's loop, which is not told anything. Hand the item over: {_SAFELY}.")
+        if "queue.put(...)" in wrong:
+            return ("queue.put(...) was called in the sensor thread but never awaited: it only made a coroutine, so "
+                    f"nothing reached the queue (and a thread cannot `await`). {_SAFELY[0].upper()}{_SAFELY[1:]}.")
         if wrong:
             return (f"{wrong[0]} was called from the sensor thread. asyncio objects are not thread-safe, and the "
-                    "loop may not even wake up: use loop.call_soon_threadsafe(queue.put_nowait, item).")
+                    f"loop may not even wake up: {_SAFELY}.")
         if got[-1:] != [None]:
             return (f"the reader got {got} and then waited in vain. The reader never got the final `None`: "
                     "send it too, with loop.call_soon_threadsafe(queue.put_nowait, None).")
@@ -162,6 +177,11 @@ async def check_deadline(fetch_with_deadline: Any) -> Verdict:
     """``fetch_with_deadline()`` must give up with TimeoutError within 0.5 s, *and* leave no thread working."""
 
     def gave_up(run: check.Run) -> str | None:
+        blocked = run.rec.blocking_spans() if run.rec is not None else []
+        if blocked:
+            return (f"fetch_with_deadline blocked the loop: {check._blocked_words(check._first(blocked))} "
+                    "blocking_fetch belongs in `asyncio.to_thread(...)`: "
+                    "`await asyncio.to_thread(nb10.blocking_fetch, 1.0, timeout=0.2)`.")
         if threads_busy():
             return ("the await gave up, but the thread went on waiting: a timeout cancels the coroutine, "
                     "never the thread. Pass blocking_fetch a timeout of its own.")
@@ -327,12 +347,25 @@ async def check_innermost(innermost: Any) -> Verdict:
     if inspect.iscoroutinefunction(innermost):
         return report(False, "", "innermost only looks at the task: it is an ordinary `def`, not `async def`.")
 
+    problems: list[str] = []
+
     async def look() -> Any:
         task = asyncio.create_task(_outer(), name="stuck")  # the check cancels it afterwards
         await asyncio.sleep(0.01)
-        return innermost(task)
+        # in a tuple, so that check.call does not close a coroutine the task is still running
+        answer, problem = check.call(lambda t: (innermost(t),), task, who="innermost(task)", limit=1)
+        if problem:
+            problems.append(problem)
+            return None
+        if inspect.iscoroutine(answer[0]):
+            problems.append(f"innermost returned the coroutine {answer[0].__qualname__}(...) itself: return its "
+                            "name, `coro.__name__` (or `coro.cr_code.co_name`).")
+            return None
+        return answer[0]
 
     def deepest(answer: Any) -> str | None:
+        if problems:
+            return problems[0]
         if answer in ("_outer", "outer"):
             return (f"{answer!r} is the task's outermost coroutine (what get_coro() and get_stack() show). "
                     "Follow `cr_await` down while it is a coroutine.")
