@@ -305,3 +305,12 @@ def test_quiz_blank_partial_wrong_and_invalid(capsys):
 
     assert not nb11.check_quiz(["D"])
     assert "should be a dict" in _out(capsys)
+
+
+def test_two_workers_instead_of_limit(fresh, capsys):
+    """The learner's answer: `for _ in range(2)` instead of `range(limit)`; Hint 2 says exactly `limit` workers."""
+    verdict, _ = check(fresh, make_crawler(workers=2))
+    out = _out(capsys)
+    assert not verdict and out.startswith("❌ Not yet:"), out
+    assert "at most 2 requests were in flight at once (2 worker tasks ran)" in out, out
+    assert "there should be `limit` workers: start exactly `limit` (4) of them" in out, out

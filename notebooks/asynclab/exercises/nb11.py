@@ -57,6 +57,14 @@ def _has_limit(timeout: Any) -> bool:
     return any(x is not None and 0 < x <= LONGEST_SENSIBLE_TIMEOUT for x in limits)
 
 
+def _workers(run: check.Run) -> int:
+    """How many tasks made requests (the crawler's workers), from the recording (0: unknown)."""
+    rec = run.rec
+    if rec is None:
+        return 0
+    return len({s.lane for s in rec.spans if s.state == "wait" and s.reason == "io" and s.lane in rec.worker_lanes})
+
+
 def crawl_problems(run: check.Run, stats: dict[str, Any], site: SiteMap, limit: int) -> list[str]:
     """Every capstone rule the run broke, in plain words (empty when all is well)."""
     reported_pages, reported_broken, shape = _read_result(run.result)
@@ -112,6 +120,11 @@ def crawl_problems(run: check.Run, stats: dict[str, Any], site: SiteMap, limit: 
     elif local and in_flight < 2:
         say("the server never had two requests in flight at once: the crawl did not overlap. "
             f"Let {limit} workers fetch at the same time.")
+    elif local and in_flight < limit:
+        workers = _workers(run)
+        ran = f"{workers} worker tasks ran" if workers else "fewer workers ran"
+        say(f"at most {in_flight} requests were in flight at once ({ran}); the limit is {limit}, and there should "
+            f"be `limit` workers: start exactly `limit` ({limit}) of them, so that {limit} fetch at the same time.")
     return reasons
 
 
