@@ -213,7 +213,15 @@ def test_08_tools_each_wrong_answer_gets_its_reason(capsys, choices, phrase):
 
 
 def retry_right(status):
-    return status == 429 or status >= 500
+    return status in (408, 429, 500, 502, 503, 504)
+
+
+def test_07_should_retry_408_and_501(capsys):
+    """The expert's note: 408 Request Timeout may be retried; 501 Not Implemented never fixes itself."""
+    failed(capsys, nb07.check_should_retry(lambda status: status == 429 or status >= 500),
+           "should_retry(408) is False, but 408 Request Timeout")
+    failed(capsys, nb07.check_should_retry(lambda status: status in (408, 429) or status >= 500),
+           "should_retry(501) is True, but 501 Not Implemented", "will not fix itself")
 
 
 @pytest.mark.parametrize("rule, phrase", [

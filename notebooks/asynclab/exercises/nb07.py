@@ -76,13 +76,17 @@ RETRY_CASES: dict[int, tuple[bool, str]] = {
     410: (False, "410 Gone says the file was removed for good"),
     431: (False, "431 Request Header Fields Too Large: your request is too big, and stays too big"),
     451: (False, "451 Unavailable For Legal Reasons will not change by asking again"),
+    408: (True, "408 Request Timeout means the server gave up waiting for your request this time: "
+                "sending it again may well work"),
+    501: (False, "501 Not Implemented means the server cannot do this at all: it will not fix itself"),
+    505: (False, "505 HTTP Version Not Supported will not change by asking again"),
 }
 
 
 def check_should_retry(should_retry: Callable[[int], Any]) -> Verdict:
-    """Right when ``should_retry(status)`` is True for passing server-side
-    trouble (429, 500, 502, 503, 504) and False for answers that will not
-    change (400, 403, 404, 410, 431, 451)."""
+    """Right when ``should_retry(status)`` is True for passing trouble
+    (408, 429, 500, 502, 503, 504) and False for answers that will not
+    change (400, 403, 404, 410, 431, 451, 501, 505)."""
     if should_retry is ... or not callable(should_retry):
         return report(False, "", "`should_retry` should be a function that takes a status number "
                                  "and returns True or False.")
@@ -99,5 +103,5 @@ def check_should_retry(should_retry: Callable[[int], Any]) -> Verdict:
             return report(False, "", f"should_retry({status}) returned {answer!r}; return True or False.")
         if answer != wanted:
             return report(False, "", f"should_retry({status}) is {answer}, but {why}.")
-    return report(True, "retry 429 and 5xx (passing trouble), never 400/403/404/410 "
+    return report(True, "retry 408, 429 and the passing 5xx (500, 502, 503, 504), never 400/403/404/410/501 "
                         "(the answer will not change).", "")
