@@ -71,6 +71,22 @@ def test_earlier_coroutines_never_awaited_do_not_count(capsys, recwarn):
     assert not [w for w in recwarn if "never awaited" in str(w.message)]
 
 
+def test_lost_tasks_are_named_by_which_task_they_are_not_by_their_name(capsys):
+    async def save(item):
+        await asyncio.sleep(0.5)
+
+    async def handle_order(items):
+        for item in items:  # the same name for all: Python 3.12-3.13 name a factory's tasks "None"
+            asyncio.create_task(save(item), name="saver")
+        return "accepted"
+
+    async def main():
+        run = await check.run(handle_order(["tea", "cake", "jam"]), time_limit=2)
+        return check.expect(run, result="accepted")
+    message = failed(capsys, asyncio.run(main()))
+    assert "(saver, saver #2, saver #3)" in message  # each lost task once, not the last one three times
+
+
 def test_earlier_tasks_do_not_count(capsys):
     async def main():
         earlier = asyncio.create_task(job(1, 0.5))  # started before the attempt, still running after it

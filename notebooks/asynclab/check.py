@@ -484,12 +484,11 @@ async def run(work: Any, *args: Any, time_limit: float = 5.0, call: str | None =
                 if isinstance(out.error, TimeLimit) or guard.fired:
                     out.error, out.timed_out = None, True
                     out.stuck_at = _traceback_where(rec.error) if rec.error else None
-                lanes = {info.task_name: lane for lane, info in rec.info.items()}
                 for task in created:
                     if task not in by_learner:
                         continue
                     coro = task.get_coro() if isinstance(task, asyncio.Task) else None
-                    label = lanes.get(task.get_name(), f"{getattr(coro, '__qualname__', 'a task')}(...)")
+                    label = rec.lane_of(task) or f"{getattr(coro, '__qualname__', 'a task')}(...)"
                     if not task.done():
                         out.lost.append(label)
                     elif not getattr(task, "awaited", True) and not task.cancelled():

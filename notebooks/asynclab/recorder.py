@@ -958,6 +958,7 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
                             error=who.error if at_return == "raised" else None,
                             ended=(who.done_at - start) if who.done_at is not None and finished else None)
             info.later = who.done_state if at_return == "running" and finished else None
+            info.ref = who.ref
             rec._tasks.append(who.ref)
         rec.info[lane] = info
     for when, who in deadlines:

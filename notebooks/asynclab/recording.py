@@ -125,6 +125,9 @@ class LaneInfo:
     #: For a task still running at the return: how it ended in the grace
     #: period watched after it (None: still running then too).
     later: str | None = None
+    #: A weak reference to the task (None for hand-made lanes): which lane is
+    #: which task, even when two tasks carry the same name.
+    ref: Any = field(default=None, repr=False, compare=False)
 
 
 _BUILT_LATER = ("spans", "info", "deadlines", "left_out", "_lane_order", "_tasks")
@@ -347,6 +350,13 @@ class Recording:
         keeps a task alive."""
         return [t for t in (ref() for ref in self._tasks) if t is not None]
 
+    def lane_of(self, task: Any) -> str | None:
+        """The lane of ``task`` (None if it has none): matched by identity, not by name."""
+        for lane, info in self.info.items():
+            if info.ref is not None and info.ref() is task:
+                return lane
+        return None
+
     @property
     def pending(self) -> list[Any]:
         """Those of :attr:`tasks` that are not done yet."""
@@ -426,7 +436,7 @@ class Recording:
             if lane in self.info:
                 info = self.info[lane]
                 copy.info[name] = LaneInfo(name, info.kind, info.runs, info.task_name, info.outcome,
-                                           info.error, info.ended, info.later)
+                                           info.error, info.ended, info.later, info.ref)
         copy.deadlines = [(t, new(lane)) for t, lane in self.deadlines]
         copy._tasks = list(self._tasks)
         return copy
