@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from asynclab import timeline  # noqa: E402
 from asynclab.timeline import Recording, draw, measure, profile, summary  # noqa: E402
-from programs import pause, taskgroup_with_a_failure  # noqa: E402
+from programs import leaves_a_task_running, pause, taskgroup_with_a_failure  # noqa: E402
 
 
 def run(coro):
@@ -71,13 +71,10 @@ def test_a_deadline_is_a_vertical_line_at_its_time():
 
 
 def test_tasks_still_running_at_the_return_are_marked_there():
-    async def main():
-        main.task = asyncio.create_task(pause("late", 0.1))
-        await asyncio.sleep(0.01)
-
     async def outer():
-        rec = await measure("lost", main())
-        await main.task
+        kept = []
+        rec = await measure("lost", leaves_a_task_running(kept))
+        await kept[0]
         return rec
 
     rec = run(outer())

@@ -13,11 +13,7 @@ matplotlib.use("Agg")
 
 from asynclab import timeline
 from asynclab.timeline import Recording, draw, measure, merge, summary
-
-
-async def pause(name: str, seconds: float = 0.05) -> str:
-    await asyncio.sleep(seconds)
-    return name
+from programs import leaves_a_task_running, pause
 
 
 async def one_after_another() -> list[str]:
@@ -272,13 +268,10 @@ def test_cancellation_passes_through_the_recorder():
 
 
 def test_unfinished_tasks_are_listed_and_watched_a_little_longer():
-    async def main():
-        main.task = asyncio.create_task(pause("late", 0.1))  # keep a reference
-        await asyncio.sleep(0.01)
-
     async def outer():
-        rec = await measure("leaky", main())
-        await main.task
+        kept = []
+        rec = await measure("leaky", leaves_a_task_running(kept))
+        await kept[0]
         rec.refresh()
         return rec
 
@@ -293,13 +286,10 @@ def test_unfinished_tasks_are_listed_and_watched_a_little_longer():
 
 
 def test_a_recording_read_later_sees_the_grace_period_and_outlives_its_watch():
-    async def main():
-        main.task = asyncio.create_task(pause("late", 0.1))
-        await asyncio.sleep(0.01)
-
     async def outer():
-        rec = await measure("read later", main())
-        await main.task  # finishes inside the grace period (0.25 s)
+        kept = []
+        rec = await measure("read later", leaves_a_task_running(kept))
+        await kept[0]  # finishes inside the grace period (0.25 s)
         other = await measure("another", all_at_once(), grace=0)  # a measurement opened and closed since
         return rec, other
 
