@@ -98,34 +98,54 @@ _HERE = os.path.dirname(os.path.realpath(__file__)) + os.sep
 # The course's machinery is not the learner's code: a check that drives the
 # learner's coroutines must not take over their segments.
 _MACHINERY = tuple(_HERE + name for name in ("recorder.py", "recording.py", "timeline.py", "check.py", "exercises" + os.sep))
-_USER: dict[Any, bool] = {}       # code object -> written by the learner?
-_SEGMENT: dict[Any, bool] = {}    # code object -> can name a segment (the learner's, not a comprehension)
-_ORIGIN: dict[Any, str] = {}      # code object -> "user" | "asyncio" | "library" | "course"
+# What the recorder knows of each code object, looked up by ``id(code)``: hashing
+# a code object hashes its bytecode and constants (about 0.2 µs, every time),
+# an id is free.  The entry holds the code object itself, so its id stays its own.
+_CODES: dict[int, "_CodeInfo"] = {}
 
 
-def _origin(code: Any) -> str:
-    found = _ORIGIN.get(code)
-    if found is None:
+class _CodeInfo:
+    __slots__ = ("code", "origin", "user", "segment", "named", "reasons", "runs", "fixed", "profile")
+
+    def __init__(self, code: Any) -> None:
+        self.code = code
         name = code.co_filename
         real = os.path.realpath(name) if os.sep in name else name
         if real.startswith(_ASYNCIO_DIR):
-            found = "asyncio"
+            origin = "asyncio"
         elif name.startswith("<frozen"):  # the standard library's frozen modules (runpy, importlib)
-            found = "library"
+            origin = "library"
         elif real.startswith(_MACHINERY):
-            found = "course"
+            origin = "course"
         elif real.startswith(_LIBRARY_DIRS):
-            found = "library"
+            origin = "library"
         else:
-            found = "user"
-        _ORIGIN[code] = found
-        _USER[code] = found == "user"
-    return found
+            origin = "user"
+        self.origin = origin  # "user" | "asyncio" | "library" | "course"
+        self.user = origin == "user"  # written by the learner?
+        # can it name a segment? the learner's, not a comprehension (<listcomp> on 3.11)
+        self.segment = self.user and code.co_name[:1] != "<"
+        self.named = _named_reason(code, origin)  # the reason its name gives (asyncio's own code)
+        self.reasons: dict[type, str] = {}  # type of the awaited future -> what a task paused here waits for
+        self.runs = code.co_qualname.rsplit(".<locals>.", 1)[-1]
+        self.profile = self.runs + "(…)"  # the label of a task beyond the first few of its function
+        # asyncio's own code that says by its name what a task paused in it waits for, whatever it awaits
+        self.fixed = _BY_NAME.get(code.co_qualname) if origin == "asyncio" else None
+
+
+def _code_info(code: Any) -> _CodeInfo:
+    info = _CODES.get(id(code))
+    if info is None:
+        info = _CODES[id(code)] = _CodeInfo(code)
+    return info
+
+
+def _origin(code: Any) -> str:
+    return _code_info(code).origin
 
 
 def _is_user(code: Any) -> bool:
-    known = _USER.get(code)
-    return known if known is not None else _origin(code) == "user"
+    return _code_info(code).user
 
 
 def _code_of(obj: Any) -> Any:
@@ -193,12 +213,10 @@ _BY_NAME = {
 _IO_PREFIXES = ("StreamReader.", "StreamWriter.", "FlowControlMixin.", "Process.", "BaseEventLoop.",
                 "BaseSelectorEventLoop.", "_UnixSelectorEventLoop.", "open_connection", "start_server",
                 "create_subprocess", "staggered_race")
-_REASONS: dict[tuple[Any, type], str] = {}
-_NAMED: dict[Any, str | None] = {}  # code object -> the reason its name gives (asyncio's own code)
 
 
-def _named_reason(code: Any) -> str | None:
-    if _origin(code) != "asyncio":
+def _named_reason(code: Any, origin: str) -> str | None:
+    if origin != "asyncio":
         return None
     name = code.co_qualname
     if name in _BY_NAME:
@@ -206,39 +224,37 @@ def _named_reason(code: Any) -> str | None:
     return "io" if name.startswith(_IO_PREFIXES) else None
 
 
-def _reason(code: Any, fut: Any) -> str:
-    """What a task paused in ``code``, with ``fut`` as its waiter, waits for."""
+def _reason(info: "_CodeInfo | None", fut: Any) -> str:
+    """What a task paused in the code of ``info``, with ``fut`` as its waiter, waits for."""
     if fut is None:
         return "yield"
-    key = (code, type(fut))
-    found = _REASONS.get(key)
-    if found is not None:
-        return found
+    kind = type(fut)
+    if info is not None:
+        found = info.reasons.get(kind)
+        if found is not None:
+            return found
     cacheable = True
-    if fut is None:
-        found = "yield"
+    origin = info.origin if info is not None else "user"
+    name = info.code.co_qualname if info is not None else ""
+    if origin == "asyncio" and name in _BY_NAME:
+        found = _BY_NAME[name]
+    elif origin == "asyncio" and name.startswith(_IO_PREFIXES):
+        found = "io"
+    elif isinstance(fut, asyncio.Task) or kind.__name__ == "_GatheringFuture":
+        found = "task"
+    elif origin in ("library", "course"):
+        found = "io"  # a third-party client (aiohttp...) waiting on its socket
     else:
-        origin = _origin(code) if code is not None else "user"
-        name = code.co_qualname if code is not None else ""
-        if origin == "asyncio" and name in _BY_NAME:
-            found = _BY_NAME[name]
-        elif origin == "asyncio" and name.startswith(_IO_PREFIXES):
-            found = "io"
-        elif isinstance(fut, asyncio.Task) or type(fut).__name__ == "_GatheringFuture":
-            found = "task"
-        elif origin in ("library", "course"):
-            found = "io"  # a third-party client (aiohttp...) waiting on its socket
-        else:
-            cacheable = False  # a plain Future: who completes it decides
-            callbacks = getattr(fut, "_callbacks", None) or ()
-            found = "future"
-            for callback in callbacks:
-                func = callback[0] if isinstance(callback, tuple) else callback
-                if getattr(func, "__name__", "") == "_call_check_cancel":  # futures.wrap_future
-                    found = "thread"
-                    break
-    if cacheable:
-        _REASONS[key] = found
+        cacheable = False  # a plain Future: who completes it decides
+        callbacks = getattr(fut, "_callbacks", None) or ()
+        found = "future"
+        for callback in callbacks:
+            func = callback[0] if isinstance(callback, tuple) else callback
+            if getattr(func, "__name__", "") == "_call_check_cancel":  # futures.wrap_future
+                found = "thread"
+                break
+    if cacheable and info is not None:
+        info.reasons[kind] = found
     return found
 
 
@@ -254,33 +270,42 @@ class _TaskRecord:
     __slots__ = ("ref", "base", "runs", "task_name", "origin", "seg_ref", "seg_label", "index",
                  "done_at", "done_state", "error", "owner", "__weakref__")
 
-    def __init__(self, task: Any, labelled: collections.Counter, owner: "_Session | None" = None) -> None:
-        self.ref = weakref.ref(task, self._destroyed)
+    def __init__(self, task: Any, labelled: dict, owner: "_Session | None" = None) -> None:
+        # a plain weak reference: a task found dead, never seen done, was destroyed
+        self.ref = weakref.ref(task)
         self.index = -1  # its number in the watch's rec_list
         self.owner = owner  # the measurement whose code created it (None: outside any)
-        coro = task.get_coro()
-        code = _code_of(coro)
-        self.origin = _origin(code) if code is not None else "asyncio"
+        coro = task._coro if type(task) is _C_TASK else task.get_coro()  # a subclass may show another
+        code = coro.cr_code if type(coro) is _CORO else _code_of(coro)
+        info = _CODES.get(id(code))
+        if info is None and code is not None:
+            info = _code_info(code)
         name = task.get_name()
         self.task_name = name
-        runs = getattr(coro, "__qualname__", None) or (code.co_qualname if code else type(coro).__name__)
-        self.runs = runs.rsplit(".<locals>.", 1)[-1]
+        runs = getattr(coro, "__qualname__", None)
+        if info is not None:
+            self.origin = info.origin
+            # the function's name, unless a decorator gave the coroutine another
+            same = runs is None or runs is info.code.co_qualname or runs == info.code.co_qualname
+            self.runs = runs = info.runs if same else runs.rsplit(".<locals>.", 1)[-1]
+        else:
+            self.origin = "asyncio"
+            self.runs = runs = (runs or type(coro).__name__).rsplit(".<locals>.", 1)[-1]
+            same = False
         if not (name.startswith("Task-") or name == "None"):  # a name the code gave it
             self.base = name
-        elif labelled[code] < _LABELS_WITH_ARGUMENTS:
-            labelled[code] += 1
-            self.base = _call_text(coro)
-        else:  # thousands of tasks are drawn as a profile: reading their arguments would cost more than it tells
-            self.base = f"{self.runs}(…)"
+        else:
+            seen = labelled.get(id(code), 0)
+            if seen < _LABELS_WITH_ARGUMENTS:
+                labelled[id(code)] = seen + 1
+                self.base = _call_text(coro)
+            else:  # thousands of tasks are drawn as a profile: reading their arguments would cost more than it tells
+                self.base = info.profile if same else runs + "(…)"
         self.seg_ref: Any = None
         self.seg_label: str | None = None
         self.done_at: float | None = None
         self.done_state: str | None = None
         self.error: str | None = None
-
-    def _destroyed(self, _ref: Any) -> None:
-        if self.done_state is None:
-            self.done_state = "destroyed"
 
     def note_done(self, task: Any, when: float) -> None:
         self.done_at = when
@@ -326,6 +351,7 @@ class _Session:
 
 
 _TASK_TYPES: tuple[type, ...] = tuple({asyncio.Task, getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
+_C_TASK = asyncio.Task  # the C Task where there is one: tried first
 _TIMEOUT_FIRE = getattr(getattr(asyncio, "timeouts", None), "Timeout", None)
 _TIMEOUT_FIRE = getattr(_TIMEOUT_FIRE, "_on_timeout", None)
 _CORO = types.CoroutineType
@@ -349,8 +375,10 @@ def _trivial_codes() -> frozenset:
     return frozenset(found)
 
 
-_TRIVIAL = _trivial_codes()
+_TRIVIAL_CODES = _trivial_codes()  # kept alive here, so their ids stay theirs
+_TRIVIAL = frozenset(map(id, _TRIVIAL_CODES))  # by id: hashing a code object costs 0.2 µs
 _GEN = types.GeneratorType
+_CHAIN = (_CORO, _GEN)  # what an await chain goes on through
 
 try:  # Linux: the CPU clock and context switches of another thread
     _pthread_cpu = time.pthread_getcpuclockid
@@ -436,7 +464,7 @@ class _Watch:
         self.records: dict[int, _TaskRecord] = {}
         self.rec_list: list[_TaskRecord] = []  # log entries name records and sessions by number
         self.session_list: list[_Session] = []
-        self.labelled: collections.Counter = collections.Counter()  # code -> tasks named with arguments
+        self.labelled: dict[int, int] = {}  # id(code) -> tasks named with arguments
         self.sessions: list[_Session] = []
         self.samples: dict[int, list] = {}   # step -> [t, cpu, asleep seen, Counter(where)]
         self.ends: dict[int, tuple] = {}     # long step -> (t, cpu) at its end
@@ -487,24 +515,39 @@ class _Watch:
 
     def note_step(self, task: Any, owner: Any, step: int, t0: float, t1: float,
                   rec: "_TaskRecord | None" = None) -> None:
+        # This runs after every step of every task measured: each line costs.
         if rec is None:
             rec = self.record(task, owner)
-        if task.done():
-            rec.note_done(task, t1)
-            self.log.append((owner.index, rec.index, step, t0, t1, None, None))
-            return
         fut = task._fut_waiter
-        if fut is None:  # sleep(0) or a bare yield: it only let the others have a turn
-            self.log.append((owner.index, rec.index, step, t0, t1,
-                             rec.seg_label if rec.seg_ref is not None else None, "yield"))
+        if fut is None:
+            if task.done():
+                rec.note_done(task, t1)
+                self.log.append((owner.index, rec.index, step, t0, t1, None, None))
+            else:  # sleep(0) or a bare yield: it only let the others have a turn
+                self.log.append((owner.index, rec.index, step, t0, t1,
+                                 rec.seg_label if rec.seg_ref is not None else None, "yield"))
             return
-        # Follow the await chain down from the task's coroutine.
-        node = top = task.get_coro()
-        user = None
-        code = None
-        segments = _SEGMENT
-        named = None  # the outermost asyncio coroutine that says what the wait is for
-        for _ in range(100):
+        node = top = task._coro if type(task) is _C_TASK else task.get_coro()
+        codes = _CODES
+        if type(node) is _CORO:
+            nxt = node.cr_await
+            if type(nxt) is _CORO and type(nxt.cr_await) not in _CHAIN:
+                # The most common shape, two coroutines: the task's own awaits one
+                # of asyncio's (sleep, Lock.acquire...) that awaits a future.
+                outer_info = codes.get(id(node.cr_code)) or _code_info(node.cr_code)
+                info = codes.get(id(nxt.cr_code)) or _code_info(nxt.cr_code)
+                if not info.segment:
+                    named = None if outer_info.segment else outer_info.named
+                    if named is None:
+                        named = info.named
+                    if named is None or named == "timer":
+                        named = info.reasons.get(type(fut)) or _reason(info, fut)
+                    self.log.append((owner.index, rec.index, step, t0, t1, None, named))
+                    return
+        # Follow the await chain down from the task's coroutine (it has no
+        # cycles: a coroutine cannot await one that is awaiting it).
+        user = info = named = None  # named: the outermost asyncio coroutine that says what the wait is for
+        while True:
             kind = type(node)
             if kind is _CORO:
                 code = node.cr_code
@@ -514,27 +557,28 @@ class _Watch:
                 nxt = node.gi_yieldfrom
             else:
                 break
-            mine = segments.get(code)
-            if mine is None:
-                mine = segments[code] = _is_user(code) and code.co_name[:1] != "<"
-                _NAMED[code] = _named_reason(code)
-            if mine:  # comprehensions (<listcomp> on 3.11) belong to the function around them
+            info = codes.get(id(code)) or _code_info(code)
+            if info.segment:  # comprehensions (<listcomp> on 3.11) belong to the function around them
                 user = node
             elif named is None:
-                named = _NAMED[code]
+                named = info.named
             if nxt is None:
                 break
             node = nxt
-        reason = named if named is not None and named != "timer" else _reason(code, fut)
+        if named is None or named == "timer":
+            named = info.reasons.get(type(fut)) if info is not None else None
+            if named is None:
+                named = _reason(info, fut)
         if user is None or user is top:
-            segment = None
-        elif rec.seg_ref is not None and rec.seg_ref() is user:
+            self.log.append((owner.index, rec.index, step, t0, t1, None, named))
+            return
+        if rec.seg_ref is not None and rec.seg_ref() is user:
             segment = rec.seg_label
         else:
             segment = rec.seg_label = _call_text(user)
             rec.seg_ref = weakref.ref(user)
         # only numbers and strings: the garbage collector untracks such tuples
-        self.log.append((owner.index, rec.index, step, t0, t1, segment, reason))
+        self.log.append((owner.index, rec.index, step, t0, t1, segment, named))
 
     # -- eager task factories ---------------------------------------------------
     def wrap_factory(self, theirs: Any) -> Any:
@@ -683,7 +727,14 @@ def _owner(handle: Any, now: float) -> "_Session | None":
     return owner
 
 
-def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> None:
+def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock,
+                  _threshold: float = BLOCKING_THRESHOLD, _codes: dict = _CODES) -> None:
+    # This runs for every callback of every loop while asynclab is imported,
+    # and its common path (a measured task's step ending in a wait on one of
+    # asyncio's coroutines) for every step measured: each line here costs.
+    callback = self._callback
+    if type(callback) is _FUNCTION and id(callback.__code__) in _TRIVIAL:
+        return _run(self)  # asyncio's own bookkeeping (a timer waking a sleep...): never long, never a task
     watch = _WATCH
     if watch is not None and self._loop is not watch.loop:
         watch = _WATCHES.get(self._loop)
@@ -692,28 +743,14 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
         if _WATCHES:  # measure() started inside this very step
             _adopt(self)
         return
-    callback = self._callback
-    if type(callback) is _FUNCTION and callback.__code__ in _TRIVIAL:
-        return _run(self)  # asyncio's own bookkeeping (a timer waking a sleep...): never long, never a task
+    task = getattr(callback, "__self__", None)
+    if type(task) is not _C_TASK and not isinstance(task, _TASK_TYPES):
+        return _plain_callback(watch, self)
+    rec = watch.records.get(id(task))
+    if rec is None or rec.ref() is not task:
+        rec = _first_sight(watch, self, task)
     outer = watch.step_t0
     watch.step = step = watch.step + 1
-    task = getattr(callback, "__self__", None)
-    known = None
-    if type(task) not in _TASK_TYPES and not isinstance(task, _TASK_TYPES):
-        # a plain callback (a timer firing, a future's done-callback, a protocol's
-        # data_received): only a long one (it blocked the loop) or an expiring
-        # timeout is worth a note
-        task = None
-    else:
-        known = watch.records.get(id(task))
-        if known is None or known.ref() is not task:
-            known = None
-            try:  # first sight of a task, before its first step: its arguments are still there to read
-                first_owner = self._context.get(_OWNER)
-                if first_owner is not None:
-                    known = watch.record(task, first_owner)
-            except Exception as exc:  # pragma: no cover
-                watch.errors.append(exc)
     watch.step_t0 = t0 = _clock()
     try:
         _run(self)
@@ -721,23 +758,85 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> 
         t1 = _clock()
         watch.step_t0 = outer
         try:
+            owner = self._context.get(_OWNER)
+            fut = task._fut_waiter
+            if (owner is None or fut is None or rec is None or owner.stop is not None or t1 - t0 > _threshold
+                    or watch.closed or self._loop._task_factory is not watch.factory):
+                _after_step(watch, self, task, rec, owner, step, t0, t1)
+            else:
+                # The most common shape of a wait: the task's coroutine awaits one
+                # of asyncio's (sleep, Lock.acquire...), which awaits a future.
+                node = task._coro if type(task) is _C_TASK else task.get_coro()
+                nxt = node.cr_await if type(node) is _CORO else None
+                if type(nxt) is _CORO and type(nxt.cr_await) not in _CHAIN:
+                    outer_info = _codes.get(id(node.cr_code)) or _code_info(node.cr_code)
+                    info = _codes.get(id(nxt.cr_code)) or _code_info(nxt.cr_code)
+                    if not info.segment:
+                        if outer_info.segment and info.fixed is not None:
+                            named = info.fixed  # the learner's coroutine in sleep(), Lock.acquire()...
+                        else:
+                            named = None if outer_info.segment else outer_info.named
+                            if named is None:
+                                named = info.named
+                            if named is None or named == "timer":
+                                named = info.reasons.get(type(fut)) or _reason(info, fut)
+                        # only numbers and strings: the garbage collector untracks such tuples
+                        watch.log.append((owner.index, rec.index, step, t0, t1, None, named))
+                    else:
+                        watch.note_step(task, owner, step, t0, t1, rec)
+                else:
+                    watch.note_step(task, owner, step, t0, t1, rec)
+        except Exception as exc:  # the recorder must never break the code it watches
+            watch.errors.append(exc)
+
+
+def _first_sight(watch: _Watch, handle: Any, task: Any) -> "_TaskRecord | None":
+    """A task's record, made before its first step: its arguments are still there to read."""
+    try:
+        owner = handle._context.get(_OWNER)
+        if owner is not None:
+            return watch.record(task, owner)
+    except Exception as exc:  # pragma: no cover
+        watch.errors.append(exc)
+    return None
+
+
+def _after_step(watch: _Watch, handle: Any, task: Any, rec: "_TaskRecord | None", owner: "_Session | None",
+                step: int, t0: float, t1: float) -> None:
+    """Everything but the common case, after a task's step."""
+    if watch.closed:  # the measurement closed in this step; another may have opened
+        if _WATCHES:
+            _adopt(handle)
+        return
+    if owner is not None and owner.stop is not None and t1 > owner.until:
+        owner = None
+    if t1 - t0 > BLOCKING_THRESHOLD:
+        watch.note(handle, owner, step, t0, t1)
+    elif owner is not None:
+        watch.note_step(task, owner, step, t0, t1, rec)
+    if handle._loop._task_factory is not watch.factory:  # the code installed its own
+        watch.follow_factory(step, t1)
+
+
+def _plain_callback(watch: _Watch, handle: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock) -> None:
+    """A callback that is no task's step (a timer firing, a future's done-callback,
+    a protocol's data_received): only a long one (it blocked the loop) or an
+    expiring timeout is worth a note."""
+    outer = watch.step_t0
+    watch.step = step = watch.step + 1
+    watch.step_t0 = t0 = _clock()
+    try:
+        _run(handle)
+    finally:
+        t1 = _clock()
+        watch.step_t0 = outer
+        try:
             if watch.closed:  # the measurement closed in this step; another may have opened
                 if _WATCHES:
-                    _adopt(self)
-            elif task is None:
-                if t1 - t0 > BLOCKING_THRESHOLD or (type(self._callback) is _METHOD
-                                                    and self._callback.__func__ is _TIMEOUT_FIRE):
-                    watch.note(self, _owner(self, t1), step, t0, t1)
-            else:
-                owner = self._context.get(_OWNER)  # _owner(), inlined: this runs once per step
-                if owner is not None and owner.stop is not None and t1 > owner.until:
-                    owner = None
-                if t1 - t0 > BLOCKING_THRESHOLD:
-                    watch.note(self, owner, step, t0, t1)
-                elif owner is not None:
-                    watch.note_step(task, owner, step, t0, t1, known)
-                if watch.factory is not None or self._loop._task_factory is not None:
-                    watch.follow_factory(step, t1)
+                    _adopt(handle)
+            elif t1 - t0 > BLOCKING_THRESHOLD or (type(handle._callback) is _METHOD
+                                                  and handle._callback.__func__ is _TIMEOUT_FIRE):
+                watch.note(handle, _owner(handle, t1), step, t0, t1)
         except Exception as exc:  # the recorder must never break the code it watches
             watch.errors.append(exc)
 
@@ -948,9 +1047,10 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
         else:
             finished = who.done_at is not None and who.done_at <= until
             at_return = "running" if who.done_at is None or who.done_at > stop else (who.done_state or "returned")
-            if who.done_state == "destroyed" and who.done_at is None:
-                at_return = "destroyed" if task is None else "running"
-            if not finished and last_end is not None and last_end < end_at and who.done_state != "destroyed":
+            destroyed = who.done_at is None and task is None  # gone, never seen done
+            if destroyed:
+                at_return = "destroyed"
+            if not finished and last_end is not None and last_end < end_at and not destroyed:
                 add(lane, last_end, min(end_at, clock()), "wait", segment=last_seg, reason=last_reason or "future")
             if not steps[who]:  # created but never started: a mark at the return
                 rec.add(lane, stop - start, max(stop, min(until, clock())) - start, "wait", reason="yield")
