@@ -760,9 +760,15 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock,
         try:
             owner = self._context.get(_OWNER)
             fut = task._fut_waiter
-            if (owner is None or fut is None or rec is None or owner.stop is not None or t1 - t0 > _threshold
+            if (owner is None or rec is None or owner.stop is not None or t1 - t0 > _threshold
                     or watch.closed or self._loop._task_factory is not watch.factory):
                 _after_step(watch, self, task, rec, owner, step, t0, t1)
+            elif fut is None:
+                if task.done():
+                    watch.note_step(task, owner, step, t0, t1, rec)
+                else:  # sleep(0) or a bare yield: it only let the others have a turn
+                    watch.log.append((owner.index, rec.index, step, t0, t1,
+                                      rec.seg_label if rec.seg_ref is not None else None, "yield"))
             else:
                 # The most common shape of a wait: the task's coroutine awaits one
                 # of asyncio's (sleep, Lock.acquire...), which awaits a future.
