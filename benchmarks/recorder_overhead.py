@@ -33,6 +33,7 @@ import asyncio
 import gc
 import statistics
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -152,11 +153,67 @@ def memory_per_task(size: int) -> float:
     return (peaks[1] - peaks[0]) / size
 
 
+def count_bytecodes(kind: str, size: int) -> tuple[float, float, float]:
+    """Bytecode instructions run per task (or per step), counted with
+    ``sys.monitoring`` (3.12+): the plain program's, and under ``measure()``
+    the program's and the recorder's own.  A count, not a time: it does not
+    depend on how busy the machine is."""
+    monitoring = sys.monitoring
+    tool = monitoring.PROFILER_ID
+    counts = {"program": 0, "recorder": 0}
+    ours = str(Path(recorder.__file__).resolve().parent)
+
+    loop_thread = threading.get_ident()  # the sampler thread's looks are timed, not counted
+
+    def on_instruction(code, _offset):
+        if threading.get_ident() == loop_thread:
+            counts["recorder" if code.co_filename.startswith(ours) else "program"] += 1
+
+    monitoring.use_tool_id(tool, "bench-recorder")
+    monitoring.register_callback(tool, monitoring.events.INSTRUCTION, on_instruction)
+    found = []
+    try:
+        for how in ("plain", "measured"):
+            recorder.uninstall() if how == "plain" else recorder.install()
+
+            async def driver():
+                monitoring.set_events(tool, monitoring.events.INSTRUCTION)
+                try:
+                    if how == "measured":
+                        await measure(kind, PROGRAMS[kind](size), grace=0)
+                    else:
+                        await PROGRAMS[kind](size)
+                finally:
+                    monitoring.set_events(tool, 0)
+
+            counts.update(program=0, recorder=0)
+            asyncio.run(driver())
+            found.append(dict(counts))
+    finally:
+        recorder.install()
+        monitoring.register_callback(tool, monitoring.events.INSTRUCTION, None)
+        monitoring.free_tool_id(tool)
+    plain, measured = found
+    return plain["program"] / size, measured["program"] / size, measured["recorder"] / size
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each (median shown)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, 3 runs")
+    parser.add_argument("--bytecodes", action="store_true",
+                        help="count bytecode instructions per task instead of timing (Python 3.12+)")
     ns = parser.parse_args(argv)
+    if ns.bytecodes:
+        if sys.version_info < (3, 12):
+            parser.error("--bytecodes needs sys.monitoring: Python 3.12 or newer")
+        print(f"Python {sys.version.split()[0]}: bytecode instructions per task (gather) or per step (sleep(0))")
+        print(f"{'program':<22}{'plain':>10}{'measured: program':>19}{'recorder':>10}{'ratio':>8}")
+        for kind, size in (("gather", 1_000), ("gather", 10_000), ("sleep0", 100_000)):
+            plain, program, ours = count_bytecodes(kind, size)
+            label = f"{'gather' if kind == 'gather' else 'sleep(0)'} {size:,}{'×3' if kind == 'gather' else ' steps'}"
+            print(f"{label:<22}{plain:>10.0f}{program:>19.0f}{ours:>10.0f}{(program + ours) / plain:>7.2f}×")
+        return 0
     repeat = 3 if ns.quick else ns.repeat
     cases = [("gather", 1_000), ("gather", 10_000), ("sleep0", 10_000), ("sleep0", 100_000)]
     if ns.quick:

@@ -325,13 +325,14 @@ class _Session:
     """One open ``measure()``."""
 
     __slots__ = ("parent", "title", "start", "stop", "until", "root", "root_label", "first", "last_step",
-                 "failure", "measured", "late", "final_t0", "index")
+                 "failure", "measured", "late", "final_t0", "index", "open_in")
 
     def __init__(self, title: str, parent: "_Session | None") -> None:
         self.parent, self.title = parent, title
         self.start = clock()
         self.stop: float | None = None
         self.until = float("inf")  # keep observing its tasks until then
+        self.open_in: "_Watch | None" = None  # its watch, until it stops (or the watch closes)
         self.root: _TaskRecord | None = None
         self.root_label = "main"
         self.first = 0  # index of its first entry in the watch's log
@@ -744,7 +745,8 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock,
             _adopt(self)
         return
     task = getattr(callback, "__self__", None)
-    if type(task) is not _C_TASK and not isinstance(task, _TASK_TYPES):
+    exact = type(task) is _C_TASK
+    if not exact and not isinstance(task, _TASK_TYPES):
         return _plain_callback(watch, self)
     rec = watch.records.get(id(task))
     if rec is None or rec.ref() is not task:
@@ -760,8 +762,8 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock,
         try:
             owner = self._context.get(_OWNER)
             fut = task._fut_waiter
-            if (owner is None or rec is None or owner.stop is not None or t1 - t0 > _threshold
-                    or watch.closed or self._loop._task_factory is not watch.factory):
+            if (owner is None or rec is None or owner.open_in is not watch or t1 - t0 > _threshold
+                    or self._loop._task_factory is not watch.factory):
                 _after_step(watch, self, task, rec, owner, step, t0, t1)
             elif fut is None:
                 if task.done():
@@ -772,7 +774,7 @@ def _observed_run(self: Any, _run: Any = _ORIGINAL_RUN, _clock: Any = clock,
             else:
                 # The most common shape of a wait: the task's coroutine awaits one
                 # of asyncio's (sleep, Lock.acquire...), which awaits a future.
-                node = task._coro if type(task) is _C_TASK else task.get_coro()
+                node = task._coro if exact else task.get_coro()  # a subclass may show another
                 nxt = node.cr_await if type(node) is _CORO else None
                 if type(nxt) is _CORO and type(nxt.cr_await) not in _CHAIN:
                     outer_info = _codes.get(id(node.cr_code)) or _code_info(node.cr_code)
@@ -905,6 +907,7 @@ def _close(watch: _Watch) -> None:
         _WATCH = next(iter(_WATCHES.values()), None)
     for old in watch.session_list:  # a task still carrying one of them is no longer watched
         old.until = float("-inf")
+        old.open_in = None
         if old.stop is None:
             old.stop = clock()
     # the log, records and samples stay with the watch: recordings not yet
@@ -1141,6 +1144,7 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
         watch.follow_factory()
     recording = Recording(title)
     token = _OWNER.set(session)
+    session.open_in = watch
     session.start = recording.t0 = clock()
     failure: BaseException | None = None
     try:
@@ -1148,6 +1152,7 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
     except BaseException as exc:
         failure = exc
     session.stop = stop = clock()
+    session.open_in = None
     recording.wall = stop - session.start
     session.last_step = watch.step
     session.final_t0 = watch.step_t0
