@@ -4,7 +4,7 @@
     python3 scripts/course.py pythons                  # 3.11 to 3.15
     python3 scripts/course.py pythons 3.11 3.15        # only some versions
     python3 scripts/course.py pythons 3.12 -- -k 04    # extra arguments go to pytest
-    python3 scripts/course.py pythons --only notebooks # nbval only (or: --only tests)
+    python3 scripts/course.py pythons --only notebooks # nbval only (or: --only tests, --only recorder)
 
 For each version it finds an interpreter: ``pythonX.Y`` on PATH, then pyenv's
 versions (pyenv shims are run with ``PYENV_VERSION`` set).  Python 3.14 and 3.15
@@ -53,7 +53,12 @@ def supported_versions() -> tuple[str, ...]:
 VERSIONS = supported_versions()
 LOGS = ROOT / "build" / "pythons"
 PROBE = "import json, sys; print(json.dumps([sys.version_info[0], sys.version_info[1], sys.executable, sys.version.split()[0]]))"
-SUITES = {"notebooks": "nbval", "tests": "unit tests"}
+SUITES = {"notebooks": "nbval", "tests": "unit tests", "recorder": "recorder tests"}
+# what each suite runs; "recorder" is part of "tests": the differential corpus,
+# the recorder's timelines and its counted cost (3.12+), for CI on the newest Python
+PATHS = {"notebooks": ["notebooks"], "tests": ["tests"],
+         "recorder": ["tests/test_transparency.py", "tests/test_timeline.py", "tests/test_recorder_cost.py"]}
+DEFAULT_SUITES = ["notebooks", "tests"]
 
 
 @dataclass
@@ -191,7 +196,7 @@ def run_version(version: str, runner: Host, full_version: str, suites: list[str]
         else:
             row.result = "pass"
             for suite in suites:
-                code, output = stream(runner.command([runner.python, "scripts/course.py", "test", suite,
+                code, output = stream(runner.command([runner.python, "scripts/course.py", "test", *PATHS[suite],
                                                       *pytest_args]), env, log, version, quiet)
                 row.summaries[suite] = (last_summary(output) or f"exit {code}") + ("" if code == 0 else " FAIL")
                 if code != 0:
@@ -220,10 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         argv, pytest_args = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("versions", nargs="*", default=list(VERSIONS), help="e.g. 3.12 3.15 (default: course.toml's supported ones)")
-    parser.add_argument("--only", choices=sorted(SUITES), help="run only the notebooks (nbval) or only the unit tests")
+    parser.add_argument("--only", choices=sorted(SUITES),
+                        help="run only the notebooks (nbval), only the unit tests, or only the recorder's tests")
     parser.add_argument("-q", "--quiet", action="store_true", help="do not echo pytest's output (it is in the log)")
     ns = parser.parse_args(argv)
-    suites = [ns.only] if ns.only else list(SUITES)
+    suites = [ns.only] if ns.only else list(DEFAULT_SUITES)
 
     runners: dict[str, tuple[Host, str] | None] = {}
     for v in ns.versions:
