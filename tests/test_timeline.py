@@ -372,6 +372,36 @@ def test_an_expired_timeout_is_a_deadline():
     assert rec.result == "timed out"
     assert len(rec.deadlines) == 1 and 0.04 <= rec.deadlines[0][0] <= rec.wall
     assert rec.outcome("pause('slow', 1)") == "cancelled"
+    assert rec.deadlines_not_reached == []
+
+
+def test_a_deadline_the_block_beats_is_recorded_as_not_reached():
+    async def within(limit):
+        async with asyncio.timeout(limit):
+            await asyncio.sleep(0.02)
+        return limit
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        inner = asyncio.create_task(within(0.3), name="beats it")
+        moved = asyncio.timeout(5)
+        async with moved:
+            moved.reschedule(loop.time() + 0.4)  # the 5 s deadline moved: not reached either
+            await inner
+        return "_timer_handle_cancelled" in vars(loop)
+
+    rec = run(measure("deadlines", main()))
+    assert rec.result is True  # shadowed while the measurement was open...
+    assert rec.deadlines == []
+    by_lane = sorted(rec.deadlines_not_reached, key=lambda d: d[0])
+    assert [lane for _, lane in by_lane] == ["beats it", "main", "main"], by_lane
+    assert 0.25 <= by_lane[0][0] <= 0.35 and 0.35 <= by_lane[1][0] <= 0.45 and 4.9 <= by_lane[2][0] <= 5.1
+
+    async def after():
+        await measure("again", asyncio.sleep(0))
+        return "_timer_handle_cancelled" in vars(asyncio.get_running_loop())
+
+    assert run(after()) is False  # ...and the loop's own method again once it closed
 
 
 @pytest.mark.skipif(not hasattr(asyncio, "eager_task_factory"), reason="eager tasks are Python 3.12+")

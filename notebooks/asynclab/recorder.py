@@ -50,7 +50,11 @@ so that eager first steps are seen, and whatever factory the code installs is
 what stays installed; the sampler thread exists (in ``sys._current_frames()``,
 not in ``threading.enumerate()``) while a measurement runs; the one context
 variable that marks the measurement's tasks is visible to ``copy_context()``
-inside the measured code (and gone afterwards); a thread's full stack (``traceback.print_stack()``)
+inside the measured code (and gone afterwards); to see the ``asyncio.timeout``
+deadlines a block beats (their timers are cancelled, never run), the loop's
+``_timer_handle_cancelled`` (which asyncio calls whenever a timer is cancelled)
+is shadowed by an instance attribute that notes a timeout's deadline and calls
+the loop's own, while the watch is open; a thread's full stack (``traceback.print_stack()``)
 shows the one ``_observed_run`` frame under the loop's own frames; tracebacks
 in IPython hide ``measure``'s frame (``__tracebackhide__``), while
 ``asyncio.capture_call_graph()`` (3.14) from inside the measured coroutine
@@ -477,6 +481,7 @@ class _Watch:
         self.expiring = False
         self.closed = False
         self.unobserved: int | None = None  # the step measure() opened in, when not timed by the hook
+        self.timeouts_hook: Any = None  # what shadows loop._timer_handle_cancelled while open
         # A bare thread, not a threading.Thread: threading.enumerate() and
         # active_count() go on showing only the code's own threads.
         _thread.start_new_thread(self._sample, ())
@@ -503,6 +508,21 @@ class _Watch:
                 self.log.append((None, "outside", step, t0, t1, self.record(task).base, None))
             return
         self.note_step(task, owner, step, t0, t1)
+
+    def note_deadline_not_reached(self, handle: Any) -> None:
+        """A timeout's timer cancelled before it ran: the block finished first (or moved it)."""
+        try:
+            owner = _OWNER.get(None)  # asyncio cancels it from the task that entered the timeout
+            if owner is None or owner.open_in is not self or not handle._scheduled:
+                return
+            now = clock()
+            when = now + (handle._when - self.loop.time())  # the loop's clock to ours
+            target = getattr(handle._callback.__self__, "_task", None)
+            rec = self.record(target) if target is not None else None
+            self.log.append((owner.index, "deadline not reached", self.step, when, now,
+                             rec.index if rec else None, None))
+        except Exception as exc:  # the recorder must never break the code it watches
+            self.errors.append(exc)
 
     def record(self, task: Any, owner: "_Session | None" = None) -> _TaskRecord:
         rec = self.records.get(id(task))
@@ -891,14 +911,43 @@ def _open(loop: asyncio.AbstractEventLoop) -> _Watch:
     watch = _WATCHES.get(loop)
     if watch is None:
         watch = _WATCHES[loop] = _Watch(loop)
+        _watch_timeouts(watch)
     _WATCH = watch
     return watch
+
+
+def _watch_timeouts(watch: _Watch) -> None:
+    """See the ``asyncio.timeout`` deadlines that are not reached.
+
+    A deadline that expires runs its timer (seen as a callback); one the block
+    beats is cancelled and never runs.  asyncio tells its loop of every timer
+    cancelled (``loop._timer_handle_cancelled``, a method asyncio calls and
+    nothing else): for as long as the watch is open, the loop's own method is
+    shadowed by one that notes a timeout's deadline, then calls it."""
+    loop = watch.loop
+    original = getattr(loop, "_timer_handle_cancelled", None)
+    if _TIMEOUT_FIRE is None or original is None or "_timer_handle_cancelled" in getattr(loop, "__dict__", {"": 0}):
+        return
+
+    def _timer_handle_cancelled(handle: Any) -> None:  # every sleep() cancels its timer: keep it short
+        if type(handle._callback) is _METHOD and handle._callback.__func__ is _TIMEOUT_FIRE:
+            watch.note_deadline_not_reached(handle)
+        original(handle)
+
+    try:
+        loop._timer_handle_cancelled = _timer_handle_cancelled
+    except AttributeError:  # pragma: no cover - a loop without instance attributes
+        return
+    watch.timeouts_hook = _timer_handle_cancelled
 
 
 def _close(watch: _Watch) -> None:
     global _WATCH
     if _WATCHES.get(watch.loop) is not watch:
         return
+    if watch.timeouts_hook is not None and vars(watch.loop).get("_timer_handle_cancelled") is watch.timeouts_hook:
+        del watch.loop._timer_handle_cancelled  # the loop's own method again
+    watch.timeouts_hook = None
     del _WATCHES[watch.loop]
     watch.closed = True
     watch.stopped = True
@@ -950,6 +999,7 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
     steps: dict[_TaskRecord, list[tuple]] = {}
     order: list[_TaskRecord] = []
     deadlines: list[tuple[float, _TaskRecord | None]] = []
+    not_reached: list[tuple[float, _TaskRecord | None]] = []
     loose: list[tuple] = []  # long plain callbacks, steps of code outside the measurement
     sessions, records = watch.session_list, watch.rec_list
     mine_too = {i for i, other in enumerate(sessions) if session.owns(other)}  # itself and those nested in it
@@ -962,6 +1012,8 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
             elif owner in mine_too:
                 if who == "deadline":
                     deadlines.append((entry[3], records[entry[5]] if entry[5] is not None else None))
+                elif who == "deadline not reached":
+                    not_reached.append((entry[3], records[entry[5]] if entry[5] is not None else None))
                 else:
                     loose.append(("callback " + entry[5], entry))
             continue
@@ -994,6 +1046,7 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
     rec.info.clear()
     rec.left_out.clear()
     rec.deadlines.clear()
+    rec.deadlines_not_reached.clear()
     rec._tasks = []
     for who in order:
         if who is not root and who.origin in ("library", "course"):
@@ -1073,6 +1126,9 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
     for when, who in deadlines:
         lane = names.get(who) if who is not None else None
         rec.deadlines.append((when - start, lane or rec.root_lane or ""))
+    for when, who in not_reached:
+        lane = names.get(who) if who is not None else None
+        rec.deadlines_not_reached.append((when - start, lane or rec.root_lane or ""))
     for label, entry in loose:
         t0, t1, step = entry[3], entry[4], entry[2]
         a, b = max(t0, start), min(t1, stop)
@@ -1093,7 +1149,8 @@ async def measure(title: str, awaitable: Awaitable[Any], *, raise_errors: bool =
 
     Returns a :class:`~asynclab.recording.Recording`: one lane per task (the
     measured coroutine's own lane first), spans of running and waiting with
-    what each wait was for, how each task ended, expired deadlines.  If the
+    what each wait was for, how each task ended, and ``asyncio.timeout``
+    deadlines (expired, or not reached).  If the
     measured code raises, the exception propagates from here unchanged, after
     recording has stopped; with ``raise_errors=False`` an exception is kept in
     ``rec.error`` instead (a ``CancelledError`` aimed at the caller still

@@ -130,7 +130,7 @@ class LaneInfo:
     ref: Any = field(default=None, repr=False, compare=False)
 
 
-_BUILT_LATER = ("spans", "info", "deadlines", "left_out", "_lane_order", "_tasks")
+_BUILT_LATER = ("spans", "info", "deadlines", "deadlines_not_reached", "left_out", "_lane_order", "_tasks")
 
 
 @dataclass
@@ -160,6 +160,9 @@ class Recording:
     info: dict[str, LaneInfo] = field(default_factory=dict)
     #: ``asyncio.timeout`` deadlines that expired: (seconds since start, lane).
     deadlines: list[tuple[float, str]] = field(default_factory=list)
+    #: ``asyncio.timeout`` deadlines the block finished before (or that were moved
+    #: with ``reschedule``): (seconds since start the deadline was at, lane).
+    deadlines_not_reached: list[tuple[float, str]] = field(default_factory=list)
     #: Tasks of third-party libraries (e.g. aiohttp's own) that ran during the
     #: measurement and get no lane: what they ran -> how many.
     left_out: dict[str, int] = field(default_factory=dict)
@@ -185,7 +188,8 @@ class Recording:
         builder = state.get("_builder")
         if builder is not None and name in _BUILT_LATER:
             del state["_builder"]
-            state.update(spans=[], info={}, deadlines=[], left_out={}, _lane_order={}, _tasks=[])
+            state.update(spans=[], info={}, deadlines=[], deadlines_not_reached=[], left_out={}, _lane_order={},
+                         _tasks=[])
             builder()
             return state[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -438,6 +442,7 @@ class Recording:
                 copy.info[name] = LaneInfo(name, info.kind, info.runs, info.task_name, info.outcome,
                                            info.error, info.ended, info.later, info.ref)
         copy.deadlines = [(t, new(lane)) for t, lane in self.deadlines]
+        copy.deadlines_not_reached = [(t, new(lane)) for t, lane in self.deadlines_not_reached]
         copy._tasks = list(self._tasks)
         return copy
 
