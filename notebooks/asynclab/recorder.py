@@ -550,21 +550,7 @@ class _Watch:
             return
         node = top = task._coro if type(task) is _C_TASK else task.get_coro()
         codes = _CODES
-        if type(node) is _CORO:
-            nxt = node.cr_await
-            if type(nxt) is _CORO and type(nxt.cr_await) not in _CHAIN:
-                # The most common shape, two coroutines: the task's own awaits one
-                # of asyncio's (sleep, Lock.acquire...) that awaits a future.
-                outer_info = codes.get(id(node.cr_code)) or _code_info(node.cr_code)
-                info = codes.get(id(nxt.cr_code)) or _code_info(nxt.cr_code)
-                if not info.segment:
-                    named = None if outer_info.segment else outer_info.named
-                    if named is None:
-                        named = info.named
-                    if named is None or named == "timer":
-                        named = info.reasons.get(type(fut)) or _reason(info, fut)
-                    self.log.append((owner.index, rec.index, step, t0, t1, None, named))
-                    return
+        # (the most common shape, two coroutines, is handled in _observed_run itself)
         # Follow the await chain down from the task's coroutine (it has no
         # cycles: a coroutine cannot await one that is awaiting it).
         user = info = named = None  # named: the outermost asyncio coroutine that says what the wait is for
