@@ -375,6 +375,28 @@ def test_an_expired_timeout_is_a_deadline():
     assert rec.deadlines_not_reached == []
 
 
+def test_a_task_cancelled_before_it_ever_ran_waited_for_its_first_turn():
+    async def send(to):
+        await asyncio.sleep(0.3)
+
+    async def signup():
+        asyncio.create_task(send("ana"), name="mail")  # fire and forget
+        return "welcome!"
+
+    async def main():
+        rec = await measure("fire and forget", signup())
+        strays = [t for t in asyncio.all_tasks() if t.get_name() == "mail"]
+        for task in strays:
+            task.cancel()  # before its first step
+        await asyncio.gather(*strays, return_exceptions=True)
+        return rec
+
+    rec = run(main())
+    waits = [s for s in rec.spans if s.lane == "mail" and s.state == "wait"]
+    assert [s.reason for s in waits] == ["yield"], waits
+    assert rec.outcome("mail") == "running" and "still running at the return" in summary(rec)
+
+
 def test_a_deadline_the_block_beats_is_recorded_as_not_reached():
     async def within(limit):
         async with asyncio.timeout(limit):

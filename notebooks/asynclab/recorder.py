@@ -1056,7 +1056,8 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
         keep = out.append
         end_at = stop if who is root else until
         last_end = start if who is root else (stop if who in late else None)
-        last_seg = last_reason = None
+        last_seg = None
+        last_reason = "yield" if who in late else None  # a task not started yet waits for its first turn
         for _owner, _who, step, t0, t1, segment, reason in steps[who]:
             if who is root and segment == session.measured:
                 segment = None

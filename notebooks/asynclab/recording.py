@@ -48,7 +48,7 @@ WAIT_REASONS = {
     "barrier": "a Barrier",
     "queue": "a Queue",
     "future": "a Future",
-    "yield": "its next turn (sleep(0))",
+    "yield": "its turn on the loop (sleep(0), or not started yet)",
 }
 #: Waits for a synchronisation primitive: the task is queueing for its turn,
 #: not doing I/O.  ``max_overlap(..., reasons=...)`` can leave them out.
