@@ -176,7 +176,10 @@ def count_bytecodes(kind: str, size: int) -> tuple[float, float, float]:
     found = []
     try:
         for how in ("plain", "measured"):
-            recorder.uninstall() if how == "plain" else recorder.install()
+            if how == "plain":
+                recorder.uninstall()
+            else:
+                recorder.install()
 
             async def driver():
                 monitoring.set_events(tool, monitoring.events.INSTRUCTION)
