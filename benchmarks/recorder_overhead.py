@@ -44,6 +44,7 @@ from asynclab import recorder  # noqa: E402
 from asynclab.recorder import measure  # noqa: E402
 
 TARGETS = {("gather", 10_000): 1.3, ("sleep0", 100_000): 2.0}
+C_BUILT = recorder._C_HOOK is not None  # the compiled observer (python -m asynclab.accelerate)
 
 
 async def one(delay: float) -> None:
@@ -79,12 +80,13 @@ def timed(kind: str, size: int, how: str) -> tuple[float, object]:
     elif how == "clock":
         asyncio.events.Handle._run = _clock_only
     else:
+        recorder.select_observer(python=how == "python" or not C_BUILT)
         recorder.install()
 
     async def driver():
         gc.collect()
         start = time.perf_counter()
-        if how == "measured":
+        if how in ("measured", "python"):
             rec = await measure(kind, program(size), grace=0)
             seconds = time.perf_counter() - start
             built = time.perf_counter()
@@ -98,6 +100,7 @@ def timed(kind: str, size: int, how: str) -> tuple[float, object]:
         return asyncio.run(driver())
     finally:
         _READINGS.clear()
+        recorder.select_observer(python=not C_BUILT)
         recorder.install()
 
 
@@ -202,13 +205,67 @@ def count_bytecodes(kind: str, size: int) -> tuple[float, float, float]:
     return plain["program"] / size, measured["program"] / size, measured["recorder"] / size
 
 
+def one_run(how: str, kind: str, size: int) -> None:
+    """One run, for ``--instructions`` (a separate process under valgrind)."""
+    if how != "plain":
+        recorder.select_observer(python=how == "python")
+
+    async def driver() -> None:
+        if how == "plain":
+            recorder.uninstall()
+            await PROGRAMS[kind](size)
+        else:
+            await measure(kind, PROGRAMS[kind](size), grace=0)
+
+    asyncio.run(driver())
+
+
+def count_instructions(how: str, kind: str, size: int) -> int:
+    """Machine instructions the run takes, counted by valgrind's callgrind: the
+    same number whatever else the machine is doing, C work (the compiled
+    observer, allocation, garbage collection) included."""
+    import os
+    import re
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
+                              sys.executable, __file__, "--one", how, kind, str(size)],
+                             capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="0"))
+    found = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
+    if out.returncode != 0 or found is None:
+        raise RuntimeError(f"valgrind failed: {out.stderr.strip()[-500:]}")
+    return int(found.group(1))
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["--one"]:
+        one_run(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each (median shown)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, 3 runs")
     parser.add_argument("--bytecodes", action="store_true",
                         help="count bytecode instructions per task instead of timing (Python 3.12+)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count machine instructions with valgrind instead of timing (a few minutes)")
     ns = parser.parse_args(argv)
+    if ns.instructions:
+        import shutil
+        if shutil.which("valgrind") is None:
+            parser.error("--instructions needs valgrind (Debian/Ubuntu: apt install valgrind)")
+        modes = ["plain", "python"] + (["compiled"] if C_BUILT else [])
+        print(f"Python {sys.version.split()[0]}: machine instructions (valgrind), start-up taken off; "
+              f"ratio to plain")
+        print(f"{'program':<22}" + "".join(f"{m:>16}" for m in modes) + f"{'target':>8}")
+        for kind, size in (("gather", 10_000), ("sleep0", 100_000)):
+            base = {m: count_instructions(m, kind, 0) for m in modes}
+            counts = {m: count_instructions(m, kind, size) - base[m] for m in modes}
+            label = f"{'gather' if kind == 'gather' else 'sleep(0)'} {size:,}{'×3' if kind == 'gather' else ' steps'}"
+            cells = "".join(f"{counts[m] / 1e6:>9.0f}M {counts[m] / counts['plain']:>4.2f}×" for m in modes)
+            print(f"{label:<22}{cells}{TARGETS[(kind, size)]:>7.1f}×")
+        return 0
     if ns.bytecodes:
         if sys.version_info < (3, 12):
             parser.error("--bytecodes needs sys.monitoring: Python 3.12 or newer")
@@ -223,18 +280,22 @@ def main(argv: list[str] | None = None) -> int:
     cases = [("gather", 1_000), ("gather", 10_000), ("sleep0", 10_000), ("sleep0", 100_000)]
     if ns.quick:
         cases = [("gather", 1_000), ("gather", 3_000), ("sleep0", 20_000)]
-    print(f"Python {sys.version.split()[0]}, {repeat} runs each, medians (plain / clock only / idle hook / measured, "
-          "run in turn)")
-    print(f"{'program':<22}{'plain':>10}{'clock only':>11}{'idle hook':>11}{'measured':>11}{'ratio':>8}{'target':>8}"
-          f"{'run only':>10}{'build':>9}  lanes  per task/step")
+    observer = "the compiled observer" if C_BUILT else "the Python observer (the compiled one is not built)"
+    print(f"Python {sys.version.split()[0]}, {repeat} runs each, in turn: plain, clock only, idle hook, measured "
+          f"({observer}){', measured with the Python observer' if C_BUILT else ''}")
+    print("ratio: medians' ratio (best: fastest runs' ratio; this machine's noise only ever adds time)")
+    print(f"{'program':<22}{'plain':>9}{'clock only':>11}{'idle hook':>10}{'measured':>10}{'ratio':>7}{'best':>7}"
+          f"{'target':>7}{'Python obs.':>12}{'run only':>9}{'build':>8}  lanes  per task/step")
     failed = False
     for kind, size in cases:
         times: dict[str, list[float]] = {"plain": [], "clock": [], "idle": [], "measured": []}
+        if C_BUILT:
+            times["python"] = []
         walls: list[float] = []
         builds: list[float] = []
         lanes = 0
         blocks: dict[str, list[float]] = {}  # where the recording says the loop was blocked -> how long
-        for _ in range(repeat):  # interleaved, so load changes hit all three alike
+        for _ in range(repeat):  # interleaved, so load changes hit all alike
             for how in times:
                 seconds, rec = timed(kind, size, how)
                 times[how].append(seconds)
@@ -246,14 +307,17 @@ def main(argv: list[str] | None = None) -> int:
                         blocks.setdefault(span.where or span.lane, []).append(span.end - span.start)
         med = {how: statistics.median(v) for how, v in times.items()}
         ratio = med["measured"] / med["plain"]
+        best = min(times["measured"]) / min(times["plain"])
         in_window = statistics.median(walls) / med["plain"]
         target = TARGETS.get((kind, size))
         verdict = "" if target is None else ("ok" if ratio <= target else "MISSED")
         failed |= verdict == "MISSED"
         label = f"{'gather' if kind == 'gather' else 'sleep(0)'} {size:,}{'×3' if kind == 'gather' else ' steps'}"
         unit = (med["measured"] - med["plain"]) / size * 1e6
-        print(f"{label:<22}{med['plain']:>9.3f}s{med['clock'] / med['plain']:>10.2f}×{med['idle']:>10.3f}s{med['measured']:>10.3f}s{ratio:>7.2f}×"
-              f"{(f'{target:.1f}×' if target else '-'):>8}{in_window:>9.2f}×{statistics.median(builds):>8.3f}s"
+        python = f"{med['python'] / med['plain']:.2f}×" if C_BUILT else "-"
+        print(f"{label:<22}{med['plain']:>8.3f}s{med['clock'] / med['plain']:>10.2f}×{med['idle']:>9.3f}s"
+              f"{med['measured']:>9.3f}s{ratio:>6.2f}×{best:>6.2f}×{(f'{target:.1f}×' if target else '-'):>7}"
+              f"{python:>12}{in_window:>8.2f}×{statistics.median(builds):>7.3f}s"
               f"  {lanes:>5}  {unit:6.2f} µs {verdict}")
         for where, spans in blocks.items():
             own = [first_step(kind, size) for _ in range(3)]

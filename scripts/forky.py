@@ -39,7 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROOT = Path(os.environ.get("FORKY_ROOT", "/var/cache/async-course/forky"))
 VERSIONS = ("3.14", "3.15")
-PACKAGES = ["ca-certificates", "git"] + [f"python{v}{s}" for v in VERSIONS for s in ("", "-venv")]
+# gcc, libc6-dev and the -dev headers: the recorder's optional C hot path is compiled for each Python
+PACKAGES = ["ca-certificates", "git", "gcc", "libc6-dev"] + [f"python{v}{s}" for v in VERSIONS
+                                                             for s in ("", "-venv", "-dev")]
 READY = ".async-course-ready"  # written (with PACKAGES) once everything is installed
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -57,7 +57,8 @@ SUITES = {"notebooks": "nbval", "tests": "unit tests", "recorder": "recorder tes
 # what each suite runs; "recorder" is part of "tests": the differential corpus,
 # the recorder's timelines and its counted cost (3.12+), for CI on the newest Python
 PATHS = {"notebooks": ["notebooks"], "tests": ["tests"],
-         "recorder": ["tests/test_transparency.py", "tests/test_timeline.py", "tests/test_recorder_cost.py"]}
+         "recorder": ["tests/test_transparency.py", "tests/test_timeline.py", "tests/test_recorder_cost.py",
+                      "tests/test_observers.py"]}
 DEFAULT_SUITES = ["notebooks", "tests"]
 
 

@@ -77,8 +77,8 @@ def _programs():
 PROGRAMS = list(_programs())
 
 
-def run(module: str, mode: str) -> tuple[str, str, int]:
-    env = dict(os.environ, COURSE_ASYNCLAB=str(NOTEBOOKS), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+def run(module: str, mode: str, **extra: str) -> tuple[str, str, int]:
+    env = dict(os.environ, COURSE_ASYNCLAB=str(NOTEBOOKS), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", **extra)
     env.pop("PYTHONWARNINGS", None)
     env.pop("PYTHONASYNCIODEBUG", None)
     proc = subprocess.run([PYTHON, str(RUNNER), module, mode], cwd=CORPUS, env=env,
@@ -143,6 +143,29 @@ class TestOwnPrograms:
     @pytest.mark.parametrize("module", OWN)
     def test_measure_is_transparent(self, module):
         compare(module, run(module, "plain"), without_known_traces(module, run(module, "measured")))
+
+
+def _compiled_observer_in_use() -> bool:
+    """Whether the interpreter under test measures with the compiled observer (asynclab.accelerate)."""
+    code = "import asynclab.recorder as r; print(r._HOOK is r._C_HOOK and r._C_HOOK is not None)"
+    env = dict(os.environ, PYTHONPATH=str(NOTEBOOKS))
+    env.pop("ASYNCLAB_PURE_PYTHON", None)
+    done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=env, cwd=CORPUS)
+    return done.stdout.strip() == "True"
+
+
+COMPILED = _compiled_observer_in_use()
+
+
+@pytest.mark.skipif(not COMPILED, reason="the classes above already ran the Python observer")
+class TestWithThePythonObserver:
+    """When the compiled observer is built, the classes above test it: this runs the Python one."""
+
+    @pytest.mark.parametrize("module", PROGRAMS)
+    def test_measure_is_transparent(self, module):
+        # plain too: the Python observer, idle, is a Python frame under the loop's in a thread's whole stack
+        compare(module, run(module, "plain", ASYNCLAB_PURE_PYTHON="1"),
+                without_known_traces(module, run(module, "measured", ASYNCLAB_PURE_PYTHON="1")))
 
 
 @pytest.mark.skipif(not os.environ.get("CORPUS_REPEAT"), reason="set CORPUS_REPEAT=N to check plain runs agree")
