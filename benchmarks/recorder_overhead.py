@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     observer = "the compiled observer" if C_BUILT else "the Python observer (the compiled one is not built)"
     print(f"Python {sys.version.split()[0]}, {repeat} runs each, in turn: plain, clock only, idle hook, measured "
           f"({observer}){', measured with the Python observer' if C_BUILT else ''}")
-    print("ratio: medians' ratio (best: fastest runs' ratio; this machine's noise only ever adds time)")
+    print("ratio: median of each round's measured/plain (best: fastest measured over fastest plain)")
     print(f"{'program':<22}{'plain':>9}{'clock only':>11}{'idle hook':>10}{'measured':>10}{'ratio':>7}{'best':>7}"
           f"{'target':>7}{'Python obs.':>12}{'run only':>9}{'build':>8}  lanes  per task/step")
     failed = False
@@ -305,8 +305,14 @@ def main(argv: list[str] | None = None) -> int:
                     builds.append(rec.build_seconds)
                     for span in rec.blocking_spans():
                         blocks.setdefault(span.where or span.lane, []).append(span.end - span.start)
+                # a recording kept alive would make the next run's garbage collections longer
+                del rec
         med = {how: statistics.median(v) for how, v in times.items()}
-        ratio = med["measured"] / med["plain"]
+        # the ratio of each round's two runs, a fraction of a second apart, then the median of those:
+        # this machine's speed drifts by ±25 % over seconds, which a ratio of medians would carry
+        def paired(how: str) -> float:
+            return statistics.median(m / p for m, p in zip(times[how], times["plain"]))
+        ratio = paired("measured")
         best = min(times["measured"]) / min(times["plain"])
         in_window = statistics.median(walls) / med["plain"]
         target = TARGETS.get((kind, size))
@@ -314,8 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         failed |= verdict == "MISSED"
         label = f"{'gather' if kind == 'gather' else 'sleep(0)'} {size:,}{'×3' if kind == 'gather' else ' steps'}"
         unit = (med["measured"] - med["plain"]) / size * 1e6
-        python = f"{med['python'] / med['plain']:.2f}×" if C_BUILT else "-"
-        print(f"{label:<22}{med['plain']:>8.3f}s{med['clock'] / med['plain']:>10.2f}×{med['idle']:>9.3f}s"
+        python = f"{paired('python'):.2f}×" if C_BUILT else "-"
+        print(f"{label:<22}{med['plain']:>8.3f}s{paired('clock'):>10.2f}×{med['idle']:>9.3f}s"
               f"{med['measured']:>9.3f}s{ratio:>6.2f}×{best:>6.2f}×{(f'{target:.1f}×' if target else '-'):>7}"
               f"{python:>12}{in_window:>8.2f}×{statistics.median(builds):>7.3f}s"
               f"  {lanes:>5}  {unit:6.2f} µs {verdict}")

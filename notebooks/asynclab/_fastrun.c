@@ -217,6 +217,168 @@ is_trivial(PyObject *callback)
     return 0;
 }
 
+
+/* ------------------------------------------------------------------------
+ * StepLog: the watch's log, as recorder.py reads it (len, slices of tuples,
+ * append), with the observer's common entries kept as plain C structs instead
+ * of a tuple, two floats and an int each: a measured step then allocates
+ * almost nothing that outlives it, so the program's own objects keep the
+ * processor's caches.  An entry becomes the tuple recorder.py always had,
+ * (session, record, step, t0, t1, segment, reason), when it is read.
+ * ------------------------------------------------------------------------ */
+typedef struct {
+    PyObject *obj;       /* an entry appended from Python (a tuple), or NULL for a struct entry */
+    long long step;
+    double t0, t1;
+    long owner, rec;
+    PyObject *segment;   /* strong references (strings or None) */
+    PyObject *named;
+} Entry;
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t len, cap;
+    Entry *items;
+} StepLog;
+
+static PyTypeObject StepLogType;
+
+static Entry *
+steplog_grow(StepLog *log)
+{
+    if (log->len == log->cap) {
+        Py_ssize_t cap = log->cap ? log->cap * 2 : 1024;
+        Entry *items = PyMem_Realloc(log->items, (size_t)cap * sizeof(Entry));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        log->items = items;
+        log->cap = cap;
+    }
+    return &log->items[log->len];
+}
+
+static int
+steplog_push(StepLog *log, long owner, long rec, long long step, double t0, double t1,
+             PyObject *segment, PyObject *named)
+{
+    Entry *e = steplog_grow(log);
+    if (e == NULL)
+        return -1;
+    e->obj = NULL;
+    e->owner = owner; e->rec = rec; e->step = step; e->t0 = t0; e->t1 = t1;
+    e->segment = Py_NewRef(segment);
+    e->named = Py_NewRef(named);
+    log->len++;
+    return 0;
+}
+
+static PyObject *
+steplog_append(StepLog *log, PyObject *obj)
+{
+    Entry *e = steplog_grow(log);
+    if (e == NULL)
+        return NULL;
+    memset(e, 0, sizeof(Entry));
+    e->obj = Py_NewRef(obj);
+    log->len++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+entry_tuple(Entry *e)
+{
+    if (e->obj != NULL)
+        return Py_NewRef(e->obj);
+    return Py_BuildValue("(llLddOO)", e->owner, e->rec, e->step, e->t0, e->t1, e->segment, e->named);
+}
+
+static Py_ssize_t
+steplog_length(StepLog *log)
+{
+    return log->len;
+}
+
+static PyObject *
+steplog_item(StepLog *log, Py_ssize_t i)
+{
+    if (i < 0 || i >= log->len) {
+        PyErr_SetString(PyExc_IndexError, "StepLog index out of range");
+        return NULL;
+    }
+    return entry_tuple(&log->items[i]);
+}
+
+static PyObject *
+steplog_subscript(StepLog *log, PyObject *key)
+{
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0)
+            return NULL;
+        Py_ssize_t n = PySlice_AdjustIndices(log->len, &start, &stop, step);
+        PyObject *out = PyList_New(n);
+        if (out == NULL)
+            return NULL;
+        for (Py_ssize_t k = 0, i = start; k < n; k++, i += step) {
+            PyObject *t = entry_tuple(&log->items[i]);
+            if (t == NULL) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyList_SET_ITEM(out, k, t);
+        }
+        return out;
+    }
+    Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    if (i < 0)
+        i += log->len;
+    return steplog_item(log, i);
+}
+
+static void
+steplog_dealloc(StepLog *log)
+{
+    for (Py_ssize_t i = 0; i < log->len; i++) {
+        Entry *e = &log->items[i];
+        Py_XDECREF(e->obj);
+        Py_XDECREF(e->segment);
+        Py_XDECREF(e->named);
+    }
+    PyMem_Free(log->items);
+    Py_TYPE(log)->tp_free((PyObject *)log);
+}
+
+static PyMethodDef steplog_methods[] = {
+    {"append", (PyCFunction)steplog_append, METH_O, "Add an entry (a tuple) at the end."},
+    {NULL, NULL, 0, NULL}};
+
+static PySequenceMethods steplog_as_sequence = {
+    .sq_length = (lenfunc)steplog_length,
+    .sq_item = (ssizeargfunc)steplog_item,
+};
+
+static PyMappingMethods steplog_as_mapping = {
+    .mp_length = (lenfunc)steplog_length,
+    .mp_subscript = (binaryfunc)steplog_subscript,
+};
+
+static PyTypeObject StepLogType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "asynclab._fastrun.StepLog",
+    .tp_basicsize = sizeof(StepLog),
+    .tp_dealloc = (destructor)steplog_dealloc,
+    .tp_as_sequence = &steplog_as_sequence,
+    .tp_as_mapping = &steplog_as_mapping,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The recorder's log of steps: a list of tuples to read, compact inside.",
+    .tp_methods = steplog_methods,
+    .tp_new = PyType_GenericNew,
+};
+
 /* The log entry of the common cases, built as recorder's own: returns 1 when
  * logged, 0 when the step is not a common case (nothing done), -1 on error. */
 static int
@@ -368,10 +530,18 @@ log_common(PyObject *watch, PyObject *handle, PyObject *task, PyObject *rec, int
 log:
     if ((oindex = acc_get(&A_oindex, owner)) == NULL) goto error;
     if ((rindex = acc_get(&A_rindex, rec)) == NULL) goto error;
-    entry = PyTuple_Pack(7, oindex, rindex, step, t0o, t1o, segment, named);
-    if (entry == NULL) goto error;
     if ((log = acc_get(&A_log, watch)) == NULL) goto error;
-    if (PyList_Append(log, entry) < 0) goto error;
+    if (Py_IS_TYPE(log, &StepLogType) && PyLong_CheckExact(oindex) && PyLong_CheckExact(rindex)
+            && PyLong_CheckExact(step)) {
+        long oi = PyLong_AsLong(oindex), ri = PyLong_AsLong(rindex);
+        long long si = PyLong_AsLongLong(step);
+        if (PyErr_Occurred()) goto error;
+        if (steplog_push((StepLog *)log, oi, ri, si, t0, t1, segment, named) < 0) goto error;
+    } else {
+        entry = PyTuple_Pack(7, oindex, rindex, step, t0o, t1o, segment, named);
+        if (entry == NULL) goto error;
+        if (PyList_Append(log, entry) < 0) goto error;
+    }
     result = 1;
     goto done;
 error:
@@ -640,7 +810,11 @@ PyInit__fastrun(void)
             return NULL;
     if ((g_one = PyLong_FromLong(1)) == NULL)
         return NULL;
+    if (PyType_Ready(&StepLogType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddObjectRef(m, "StepLog", (PyObject *)&StepLogType) < 0)
+        Py_CLEAR(m);
 #ifdef FASTRUN_SOURCE
     /* the SHA-256 of the source it was built from: recorder.py ignores a build of another version */
     if (m != NULL && PyModule_AddStringConstant(m, "SOURCE", FASTRUN_SOURCE) < 0)

@@ -489,7 +489,8 @@ class _Watch:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.log: list[tuple] = []
+        # a list of tuples; the compiled observer's StepLog reads as one and holds its own entries compactly
+        self.log: Any = _fastrun.StepLog() if _fastrun is not None else []
         self.step = 0
         self.step_t0: float | None = None
         self.records: dict[int, _TaskRecord] = {}
@@ -1096,7 +1097,9 @@ def _build(watch: _Watch, session: _Session, rec: Recording, until: float,
     loose: list[tuple] = []  # long plain callbacks, steps of code outside the measurement
     sessions, records = watch.session_list, watch.rec_list
     mine_too = {i for i, other in enumerate(sessions) if session.owns(other)}  # itself and those nested in it
-    for entry in watch.log[session.first:]:
+    log = watch.log
+    for index in range(session.first, len(log)):  # one entry at a time: a StepLog makes each tuple as it is read
+        entry = log[index]
         owner, who = entry[0], entry[1]
         if type(who) is str:  # a special entry
             if who == "outside":
