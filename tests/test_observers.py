@@ -145,8 +145,21 @@ async def many(n: int = 300) -> None:
     await asyncio.gather(*(nap(0.002) for _ in range(n)))
 
 
+async def many_named_and_wrapped(n: int = 100) -> None:
+    # beyond the first 64 tasks of a function: named ones keep their names, a wrapped
+    # coroutine its own qualified name, the rest are labelled by function ("nap(…)")
+    def wrapped(seconds: float):
+        coro = nap(seconds)
+        coro.__qualname__ = "renamed"
+        return coro
+
+    tasks = [asyncio.create_task(nap(0.002), name=f"job-{i}" if i % 3 == 0 else None) for i in range(n)]
+    tasks += [asyncio.create_task(wrapped(0.002)) for _ in range(n)]
+    await asyncio.gather(*tasks)
+
+
 PROGRAMS = [gathered, queue_workers, locked, failing_group, timed_out, blocking, future_waits, many,
-            helper_between_sleeps]
+            many_named_and_wrapped, helper_between_sleeps]
 
 
 def shape(rec) -> dict:

@@ -116,7 +116,9 @@ acc_set(Acc *a, PyObject *obj, PyObject *value)
 
 static Acc A_callback, A_loop, A_context, A_wloop, A_records, A_step, A_step_t0, A_log, A_factory,
     A_ref, A_rindex, A_seg_ref, A_seg_label, A_open_in, A_oindex, A_segment, A_fixed, A_named,
-    A_reasons, A_fut_waiter, A_coro, A_cr_await, A_cr_code, A_done_at, A_done_state;
+    A_reasons, A_fut_waiter, A_coro, A_cr_await, A_cr_code, A_done_at, A_done_state, A_labelled, A_rec_list,
+    A_r_owner, A_r_origin, A_r_runs, A_r_task_name, A_r_base, A_r_error, A_i_origin, A_i_runs, A_i_profile, A_i_code,
+    A_qualname, A_co_qualname;
 
 static PyObject *g_globals;       /* recorder's module dict: _WATCH, _WATCHES */
 static PyObject *g_run;           /* the original Handle._run */
@@ -128,11 +130,13 @@ static PyObject *g_c_task;        /* asyncio.Task */
 static PyObject *g_task_types;    /* tuple for isinstance */
 static PyObject *g_owner_var;     /* the ContextVar marking measured tasks */
 static PyObject *g_plain_callback, *g_first_sight, *g_step_end, *g_adopt;
+static PyObject *g_record_type, *g_gone;  /* _TaskRecord, and its weak references' callback */
+static long g_labels;  /* _LABELS_WITH_ARGUMENTS */
 
 static PyObject *s_callback, *s_loop, *s_self, *s_records, *s_ref, *s_step, *s_step_t0, *s_context,
     *s_get, *s_fut_waiter, *s_open_in, *s_task_factory, *s_factory, *s_done, *s_log, *s_index,
     *s_seg_label, *s_seg_ref, *s_yield, *s_coro, *s_segment, *s_fixed, *s_named, *s_timer, *s_reasons,
-    *s_WATCH, *s_WATCHES, *s_code, *s_cr_await, *s_wloop, *s_cancelled, *s_exception, *s_returned;
+    *s_WATCH, *s_WATCHES, *s_code, *s_cr_await, *s_wloop, *s_cancelled, *s_exception, *s_returned, *s_get_name, *s_task_prefix;
 
 static PyObject *g_one;  /* 1 */
 
@@ -553,6 +557,87 @@ done:
     return result;
 }
 
+
+/* The record of a task seen for the first time, made here in the common case:
+ * what _TaskRecord.__init__ and _Watch.record make for a task asyncio named
+ * itself ("Task-7"), running a coroutine function whose first
+ * _LABELS_WITH_ARGUMENTS tasks were already labelled with their arguments (so
+ * this one is labelled by its function alone, as "fetch(…)").  Returns a new
+ * reference: the record, Py_None when the task is not measured, or NULL with
+ * no error set when recorder.py must make it (every other case). */
+static PyObject *
+fast_record(PyObject *watch, PyObject *handle, PyObject *task)
+{
+    PyObject *ctx = NULL, *owner = NULL, *coro = NULL, *code = NULL, *labelled = NULL, *key = NULL;
+    PyObject *name = NULL, *runs = NULL, *icode = NULL, *co_qualname = NULL, *rec = NULL, *ref = NULL;
+    PyObject *rec_list = NULL, *records = NULL, *index = NULL, *tkey = NULL, *result = NULL;
+    PyObject *fields[3] = {NULL, NULL, NULL};  /* origin, runs, profile of the code */
+
+    if ((ctx = acc_get(&A_context, handle)) == NULL) goto slow;
+    PyObject *args[3] = {ctx, g_owner_var, Py_None};
+    owner = PyObject_VectorcallMethod(s_get, args, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    if (owner == NULL) goto slow;
+    if (owner == Py_None) { result = Py_NewRef(Py_None); goto done; }  /* not measured: no record */
+    if ((PyObject *)Py_TYPE(task) != g_c_task) goto slow;
+    if ((coro = acc_get(&A_coro, task)) == NULL || !PyCoro_CheckExact(coro)) goto slow;
+    if ((code = acc_get(&A_cr_code, coro)) == NULL) goto slow;
+    PyObject *info = code_info(code);  /* borrowed */
+    if (info == NULL) goto slow;
+    if ((labelled = acc_get(&A_labelled, watch)) == NULL || !PyDict_Check(labelled)) goto slow;
+    if ((key = PyLong_FromVoidPtr(code)) == NULL) goto slow;
+    PyObject *seen = PyDict_GetItemWithError(labelled, key);  /* borrowed */
+    if (seen == NULL || !PyLong_Check(seen) || PyLong_AsLong(seen) < g_labels) goto slow;
+    if ((name = PyObject_CallMethodNoArgs(task, s_get_name)) == NULL || !PyUnicode_Check(name)) goto slow;
+    if (PyUnicode_Tailmatch(name, s_task_prefix, 0, PY_SSIZE_T_MAX, -1) != 1
+            && PyUnicode_CompareWithASCIIString(name, "None") != 0)
+        goto slow;  /* a name the code gave it: Python labels it with that */
+    if ((runs = acc_get(&A_qualname, coro)) == NULL) goto slow;
+    if ((icode = acc_get(&A_i_code, info)) == NULL || (co_qualname = acc_get(&A_co_qualname, icode)) == NULL)
+        goto slow;
+    if (runs != Py_None && runs != co_qualname) {
+        int same = PyObject_RichCompareBool(runs, co_qualname, Py_EQ);
+        if (same != 1) goto slow;  /* a decorator gave the coroutine another name */
+    }
+    if ((fields[0] = acc_get(&A_i_origin, info)) == NULL || (fields[1] = acc_get(&A_i_runs, info)) == NULL
+            || (fields[2] = acc_get(&A_i_profile, info)) == NULL)
+        goto slow;
+    if ((rec_list = acc_get(&A_rec_list, watch)) == NULL || !PyList_Check(rec_list)) goto slow;
+    if ((records = acc_get(&A_records, watch)) == NULL || !PyDict_Check(records)) goto slow;
+    PyTypeObject *rtype = (PyTypeObject *)g_record_type;
+    if ((rec = rtype->tp_alloc(rtype, 0)) == NULL) goto slow;
+    if ((ref = PyWeakref_NewRef(task, g_gone)) == NULL) goto slow;
+    if ((index = PyLong_FromSsize_t(PyList_GET_SIZE(rec_list))) == NULL) goto slow;
+    if (acc_set(&A_ref, rec, ref) < 0 || acc_set(&A_rindex, rec, index) < 0 || acc_set(&A_r_owner, rec, owner) < 0
+            || acc_set(&A_r_origin, rec, fields[0]) < 0 || acc_set(&A_r_runs, rec, fields[1]) < 0
+            || acc_set(&A_r_task_name, rec, name) < 0 || acc_set(&A_r_base, rec, fields[2]) < 0
+            || acc_set(&A_seg_ref, rec, Py_None) < 0 || acc_set(&A_seg_label, rec, Py_None) < 0
+            || acc_set(&A_done_at, rec, Py_None) < 0 || acc_set(&A_done_state, rec, Py_None) < 0
+            || acc_set(&A_r_error, rec, Py_None) < 0)
+        goto slow;
+    if ((tkey = PyLong_FromVoidPtr(task)) == NULL) goto slow;
+    if (PyDict_SetItem(records, tkey, rec) < 0) goto slow;
+    if (PyList_Append(rec_list, rec) < 0) {  /* undo: never a record in one and not the other */
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyDict_DelItem(records, tkey);
+        PyErr_Restore(t, v, tb);
+        goto slow;
+    }
+    result = Py_NewRef(rec);
+    goto done;
+slow:
+    PyErr_Clear();
+    result = NULL;
+done:
+    Py_XDECREF(ctx); Py_XDECREF(owner); Py_XDECREF(coro); Py_XDECREF(code); Py_XDECREF(labelled);
+    Py_XDECREF(key); Py_XDECREF(name); Py_XDECREF(runs); Py_XDECREF(icode); Py_XDECREF(co_qualname);
+    Py_XDECREF(rec); Py_XDECREF(ref); Py_XDECREF(rec_list); Py_XDECREF(records); Py_XDECREF(index);
+    Py_XDECREF(tkey);
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(fields[i]);
+    return result;
+}
+
 /* Handle._run, observed.  METH_NOARGS on a method descriptor of Handle: self is the handle. */
 static PyObject *
 observed_run(PyObject *handle, PyObject *Py_UNUSED(ignored))
@@ -643,6 +728,8 @@ observed_run(PyObject *handle, PyObject *Py_UNUSED(ignored))
                 Py_CLEAR(rec);
             Py_DECREF(alive);
         }
+        if (rec == NULL)
+            rec = fast_record(watch, handle, task);
         if (rec == NULL) {
             PyObject *fargs[3] = {watch, handle, task};
             rec = PyObject_Vectorcall(g_first_sight, fargs, 3, NULL);
@@ -764,7 +851,14 @@ configure(PyObject *Py_UNUSED(module), PyObject *ns)
         {&A_fixed, info_type, NULL, "fixed"}, {&A_named, info_type, NULL, "named"},
         {&A_reasons, info_type, NULL, "reasons"}, {&A_fut_waiter, g_c_task, NULL, "_fut_waiter"},
         {&A_coro, g_c_task, NULL, "_coro"}, {&A_cr_await, coro_type, NULL, "cr_await"},
-        {&A_cr_code, coro_type, NULL, "cr_code"},
+        {&A_cr_code, coro_type, NULL, "cr_code"}, {&A_labelled, watch_type, NULL, "labelled"},
+        {&A_rec_list, watch_type, NULL, "rec_list"}, {&A_r_owner, record_type, NULL, "owner"},
+        {&A_r_origin, record_type, NULL, "origin"}, {&A_r_runs, record_type, NULL, "runs"},
+        {&A_r_task_name, record_type, NULL, "task_name"}, {&A_r_base, record_type, NULL, "base"},
+        {&A_r_error, record_type, NULL, "error"}, {&A_i_origin, info_type, NULL, "origin"},
+        {&A_i_runs, info_type, NULL, "runs"}, {&A_i_profile, info_type, NULL, "profile"},
+        {&A_i_code, info_type, NULL, "code"}, {&A_qualname, coro_type, NULL, "__qualname__"},
+        {&A_co_qualname, (PyObject *)&PyCode_Type, NULL, "co_qualname"},
     };
     for (size_t i = 0; i < sizeof(accs) / sizeof(accs[0]); i++) {
         if (!PyType_Check(accs[i].t1) || (accs[i].t2 && !PyType_Check(accs[i].t2))) {
@@ -774,6 +868,11 @@ configure(PyObject *Py_UNUSED(module), PyObject *ns)
         if (acc_setup(accs[i].a, accs[i].t1, accs[i].t2, accs[i].name) < 0)
             return NULL;
     }
+    PyObject *labels = need(ns, "labels_with_arguments"), *gone = need(ns, "gone");
+    if (labels == NULL || gone == NULL || (g_labels = PyLong_AsLong(labels)) == -1)
+        return NULL;
+    Py_XSETREF(g_record_type, Py_NewRef(record_type));
+    Py_XSETREF(g_gone, Py_NewRef(gone));
     PyObject *native = need(ns, "native_clock");
     if (native == NULL || (g_native_clock = PyObject_IsTrue(native)) < 0)
         return NULL;
@@ -804,6 +903,7 @@ PyInit__fastrun(void)
         {&s_timer, "timer"}, {&s_reasons, "reasons"}, {&s_WATCH, "_WATCH"}, {&s_WATCHES, "_WATCHES"},
         {&s_code, "cr_code"}, {&s_cr_await, "cr_await"}, {&s_wloop, "loop"}, {&s_cancelled, "cancelled"},
         {&s_exception, "_exception"}, {&s_returned, "returned"},
+        {&s_get_name, "get_name"}, {&s_task_prefix, "Task-"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if ((*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)

@@ -957,6 +957,7 @@ if _fastrun is not None:
         "plain_callback": _plain_callback, "first_sight": _first_sight, "step_end": _step_end,
         "adopt": _adopt, "timer_handle_type": asyncio.events.TimerHandle, "watch_type": _Watch,
         "record_type": _TaskRecord, "session_type": _Session, "info_type": _CodeInfo,
+        "labels_with_arguments": _LABELS_WITH_ARGUMENTS, "gone": _gone,
         # the C observer may read CLOCK_MONOTONIC itself only where that is what perf_counter reads
         "native_clock": clock is time.perf_counter and sys.platform.startswith("linux")
         and time.get_clock_info("perf_counter").implementation == "clock_gettime(CLOCK_MONOTONIC)",
