@@ -240,3 +240,35 @@ def test_a_thread_of_its_own_does_not_matter():
     t.start()
     t.join(30)
     assert "rec" in out and out["rec"].max_overlap() >= 3
+
+
+@needs_c
+@pytest.mark.parametrize("python", [True, False], ids=["python", "compiled"])
+def test_a_keyboard_interrupt_inside_the_observers_own_look_is_not_swallowed(python):
+    # A Task subclass's done() is Python code, which the observer calls after a step:
+    # Ctrl-C arriving there must go on (the Python observer only catches Exception).
+    class Touchy(asyncio.Task):
+        armed = False
+
+        def done(self):
+            if Touchy.armed:
+                Touchy.armed = False  # once: a second look would not raise
+                raise KeyboardInterrupt
+            return super().done()
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_task_factory(lambda loop, coro, **kw: Touchy(coro, loop=loop, **kw))
+
+        async def child() -> None:
+            Touchy.armed = True
+            await asyncio.sleep(0)  # the step ends: the observer asks done()
+
+        await asyncio.create_task(child())
+
+    recorder.select_observer(python=python)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            asyncio.run(measure("touchy", main()))
+    finally:
+        Touchy.armed = False
+        recorder.select_observer(python=not recorder.ACCELERATED)

@@ -1,25 +1,29 @@
 /* The recorder's hot path in C: the same observer as recorder._observed_run.
  *
- * Optional.  recorder.py works without it (pure Python, about 1.5x on the
- * benchmark of 10,000 tasks); when it has been compiled
- * (`python -m asynclab.build`, done by `course.py setup` and by Binder's
- * postBuild), recorder.py uses it in place of its Python version of
- * Handle._run's observer.  It does exactly what _observed_run does, in the
- * same order, for the three common cases, and calls the same Python helpers
- * (recorder._plain_callback, _first_sight, _step_end, _adopt) for everything
- * else, so there is one set of rules, written in Python.  The tests run both.
+ * Optional.  recorder.py works without it (the Python observer: about 1.5x on
+ * the benchmark of 10,000 tasks, against about 1.25x with this one); when it
+ * has been compiled (`python -m asynclab.accelerate`, run by `course.py setup`
+ * and by Binder's postBuild), recorder.py uses it in place of its Python
+ * observer of Handle._run.  It does what _observed_run does, in the same order,
+ * for the common cases, and calls recorder.py's helpers (_plain_callback,
+ * _first_sight, _step_end, _adopt) for everything else, so the rules are
+ * written once, in Python.  tests/test_observers.py compares the two.
  *
  * The common cases:
  *   - asyncio's own trivial callbacks (a timer waking a sleep...): run;
  *   - no measurement open on this loop: run;
  *   - a measured task's step that ends waiting in one of asyncio's coroutines
- *     on a future, or that only yielded: run, timed, one log entry.
+ *     on a future, that only yielded, or that returned: run, timed, one entry
+ *     in the log (a StepLog, below);
+ *   - the record of a task seen for the first time, when it is labelled by its
+ *     function alone (fast_record).
  *
- * Being C, it adds no Python frame: a stack printed inside a callback shows the
- * loop's frames and Handle._run, as it does without the recorder.
+ * Being C, it adds no Python frame: a task's stack shows the loop's frames and
+ * Handle._run, as it does without the recorder.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>  /* offsetof */
 #include <time.h>
 #if PY_VERSION_HEX < 0x030C0000
 #include <structmember.h>  /* PyMemberDef, before 3.12 */
@@ -170,6 +174,8 @@ now(int *failed)
     }
     double v = PyFloat_AsDouble(t);
     Py_DECREF(t);
+    if (v == -1.0 && PyErr_Occurred())
+        *failed = 1;
     return v;
 }
 
@@ -558,6 +564,96 @@ done:
 }
 
 
+
+/* ------------------------------------------------------------------------
+ * TimerHook: recorder._watch_timeouts's shadow of loop._timer_handle_cancelled,
+ * in C: asyncio calls it for every timer cancelled (every sleep() cancels its
+ * own), and only an asyncio.timeout's deadline is worth a look.
+ *     hook(handle): if handle._callback is a Timeout's _on_timeout, call
+ *     note(handle) first; then original(handle), whose result it returns.
+ * ------------------------------------------------------------------------ */
+typedef struct {
+    PyObject_HEAD
+    PyObject *note, *original, *fire;
+    vectorcallfunc vectorcall;
+} TimerHook;
+
+static PyObject *
+timerhook_call(TimerHook *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    if (n == 1 && kwnames == NULL) {
+        PyObject *cb = acc_get(&A_callback, args[0]);
+        if (cb == NULL)
+            return NULL;
+        int deadline = PyMethod_Check(cb) && PyMethod_GET_FUNCTION(cb) == hook->fire;
+        Py_DECREF(cb);
+        if (deadline) {
+            PyObject *r = PyObject_CallOneArg(hook->note, args[0]);
+            if (r == NULL)
+                return NULL;
+            Py_DECREF(r);
+        }
+    }
+    return PyObject_Vectorcall(hook->original, args, nargsf, kwnames);
+}
+
+static PyObject *
+timerhook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *note, *original, *fire;
+    if (!PyArg_ParseTuple(args, "OOO:TimerHook", &note, &original, &fire))
+        return NULL;
+    TimerHook *hook = (TimerHook *)type->tp_alloc(type, 0);
+    if (hook == NULL)
+        return NULL;
+    hook->note = Py_NewRef(note);
+    hook->original = Py_NewRef(original);
+    hook->fire = Py_NewRef(fire);
+    hook->vectorcall = (vectorcallfunc)timerhook_call;
+    return (PyObject *)hook;
+}
+
+static int
+timerhook_traverse(TimerHook *hook, visitproc visit, void *arg)
+{
+    Py_VISIT(hook->note);
+    Py_VISIT(hook->original);
+    Py_VISIT(hook->fire);
+    return 0;
+}
+
+static int
+timerhook_clear(TimerHook *hook)
+{
+    Py_CLEAR(hook->note);
+    Py_CLEAR(hook->original);
+    Py_CLEAR(hook->fire);
+    return 0;
+}
+
+static void
+timerhook_dealloc(TimerHook *hook)
+{
+    PyObject_GC_UnTrack(hook);
+    timerhook_clear(hook);
+    Py_TYPE(hook)->tp_free((PyObject *)hook);
+}
+
+static PyTypeObject TimerHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "asynclab._fastrun.TimerHook",
+    .tp_basicsize = sizeof(TimerHook),
+    .tp_dealloc = (destructor)timerhook_dealloc,
+    .tp_vectorcall_offset = offsetof(TimerHook, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "TimerHook(note, original, fire): loop._timer_handle_cancelled, looking out for deadlines.",
+    .tp_traverse = (traverseproc)timerhook_traverse,
+    .tp_clear = (inquiry)timerhook_clear,
+    .tp_new = timerhook_new,
+};
+
 /* The record of a task seen for the first time, made here in the common case:
  * what _TaskRecord.__init__ and _Watch.record make for a task asyncio named
  * itself ("Task-7"), running a coroutine function whose first
@@ -626,8 +722,9 @@ fast_record(PyObject *watch, PyObject *handle, PyObject *task)
     result = Py_NewRef(rec);
     goto done;
 slow:
-    PyErr_Clear();
-    result = NULL;
+    if (PyErr_Occurred() && PyErr_ExceptionMatches(PyExc_Exception))
+        PyErr_Clear();  /* Python makes the record, and keeps what went wrong */
+    result = NULL;  /* with an error still set only for KeyboardInterrupt and the like */
 done:
     Py_XDECREF(ctx); Py_XDECREF(owner); Py_XDECREF(coro); Py_XDECREF(code); Py_XDECREF(labelled);
     Py_XDECREF(key); Py_XDECREF(name); Py_XDECREF(runs); Py_XDECREF(icode); Py_XDECREF(co_qualname);
@@ -728,8 +825,10 @@ observed_run(PyObject *handle, PyObject *Py_UNUSED(ignored))
                 Py_CLEAR(rec);
             Py_DECREF(alive);
         }
-        if (rec == NULL)
+        if (rec == NULL) {
             rec = fast_record(watch, handle, task);
+            if (rec == NULL && PyErr_Occurred()) goto fail;
+        }
         if (rec == NULL) {
             PyObject *fargs[3] = {watch, handle, task};
             rec = PyObject_Vectorcall(g_first_sight, fargs, 3, NULL);
@@ -760,9 +859,13 @@ observed_run(PyObject *handle, PyObject *Py_UNUSED(ignored))
                  && acc_set(&A_step_t0, watch, outer) == 0;
         if (ok) {
             int logged = log_common(watch, handle, task, rec, exact, stepo, t0, t1, t0o, t1o);
-            if (logged < 0)
-                PyErr_Clear();  /* the Python helper does it again, and keeps what went wrong */
-            if (logged <= 0) {
+            if (logged < 0) {
+                if (PyErr_ExceptionMatches(PyExc_Exception))
+                    PyErr_Clear();  /* the Python helper does it again, and keeps what went wrong */
+                else
+                    ok = 0;  /* KeyboardInterrupt and the like go on, as out of Python's `except Exception` */
+            }
+            if (ok && logged <= 0) {
                 PyObject *sargs[7] = {watch, handle, task, rec, stepo, t0o, t1o};
                 PyObject *r = PyObject_Vectorcall(g_step_end, sargs, 7, NULL);
                 if (r == NULL)
@@ -771,7 +874,21 @@ observed_run(PyObject *handle, PyObject *Py_UNUSED(ignored))
             }
         }
         if (!ok) {  /* an error of the recorder's own beyond what _step_end keeps: it wins, as in Python */
-            Py_XDECREF(exc_type); Py_XDECREF(exc_value); Py_XDECREF(exc_tb);
+            if (exc_type != NULL) {  /* ...with the step's own exception as its __context__, as a finally: gives */
+                PyObject *t2, *v2, *tb2;
+                PyErr_Fetch(&t2, &v2, &tb2);
+                PyErr_NormalizeException(&exc_type, &exc_value, &exc_tb);
+                if (exc_value != NULL && exc_tb != NULL)
+                    PyException_SetTraceback(exc_value, exc_tb);
+                PyErr_NormalizeException(&t2, &v2, &tb2);
+                if (v2 != NULL && exc_value != NULL && v2 != exc_value)
+                    PyException_SetContext(v2, exc_value);  /* steals exc_value */
+                else
+                    Py_XDECREF(exc_value);
+                Py_XDECREF(exc_type);
+                Py_XDECREF(exc_tb);
+                PyErr_Restore(t2, v2, tb2);
+            }
             Py_CLEAR(res);
         } else if (exc_type != NULL) {
             PyErr_Restore(exc_type, exc_value, exc_tb);
@@ -910,10 +1027,11 @@ PyInit__fastrun(void)
             return NULL;
     if ((g_one = PyLong_FromLong(1)) == NULL)
         return NULL;
-    if (PyType_Ready(&StepLogType) < 0)
+    if (PyType_Ready(&StepLogType) < 0 || PyType_Ready(&TimerHookType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddObjectRef(m, "StepLog", (PyObject *)&StepLogType) < 0)
+    if (m != NULL && (PyModule_AddObjectRef(m, "StepLog", (PyObject *)&StepLogType) < 0
+                      || PyModule_AddObjectRef(m, "TimerHook", (PyObject *)&TimerHookType) < 0))
         Py_CLEAR(m);
 #ifdef FASTRUN_SOURCE
     /* the SHA-256 of the source it was built from: recorder.py ignores a build of another version */

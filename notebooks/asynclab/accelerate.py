@@ -3,7 +3,7 @@
 The recorder (``recorder.py``) observes every callback the event loop runs
 while a measurement is open.  In pure Python that costs about half as much
 again as a program of 10,000 small tasks itself takes; the same observer in C
-(``_fastrun.c``, about 400 lines, no dependency but Python's own headers)
+(``_fastrun.c``, about 900 lines, no dependency but Python's own headers)
 costs a small fraction of that.  ``course.py setup`` and Binder's ``postBuild``
 run this; without a C compiler it says so, and the recorder stays in Python:
 the timelines are the same, only the overhead differs.

@@ -1029,6 +1029,9 @@ def _watch_timeouts(watch: _Watch) -> None:
             watch.note_deadline_not_reached(handle)
         original(handle)
 
+    if _HOOK is _C_HOOK and _C_HOOK is not None:  # the same, compiled, with the compiled observer
+        _timer_handle_cancelled = _fastrun.TimerHook(watch.note_deadline_not_reached, original, _TIMEOUT_FIRE)
+
     try:
         loop._timer_handle_cancelled = _timer_handle_cancelled
     except AttributeError:  # pragma: no cover - a loop without instance attributes
