@@ -54,9 +54,9 @@ checks that both record the same, and the corpus runs under both.  Being C, it
 adds no frame to a task's stack.
 
 Costs and limits, honestly: one call per loop callback while recording (see
-``benchmarks/recorder_overhead.py``: measured with the compiled observer, about
-a fifth more machine instructions than the program itself for 10,000 tasks; in
-Python, about half as many more); the log is turned into spans only
+``benchmarks/recorder_overhead.py``: for 10,000 tasks, about a fifth more
+machine instructions than the program itself with the compiled observer, two
+fifths more with the Python one); the log is turned into spans only
 when the recording is first read (a drawing, a check, ``max_overlap()``), so
 that work is never inside the measured time; a learner's own task factory (e.g.
 ``asyncio.eager_task_factory``) stays in charge, wrapped for the duration only
