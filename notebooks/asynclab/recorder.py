@@ -46,8 +46,10 @@ the rules, in Python.  ``_fastrun.c`` is the same observer compiled (``python -m
 asynclab.accelerate``; ``course.py setup`` and Binder's postBuild run it): it
 does exactly what ``_observed_run`` does for the common cases (asyncio's own
 trivial callbacks, a loop nobody measures, a measured task's step that ends
-waiting in one of asyncio's coroutines or only yields) and calls the Python
-helpers here for every other case, so nothing is decided in two places.  It is
+waiting in one of asyncio's coroutines, only yields or returns, the record of
+a task labelled by its function alone, the look at each cancelled timer) and
+calls the Python helpers here for every other case, so nothing is decided in
+two places.  It is
 used when it was built from the ``_fastrun.c`` beside it (a stale build is
 ignored) and ``ASYNCLAB_PURE_PYTHON`` is not set; ``tests/test_observers.py``
 checks that both record the same, and the corpus runs under both.  Being C, it
@@ -490,7 +492,7 @@ class _Watch:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         # a list of tuples; the compiled observer's StepLog reads as one and holds its own entries compactly
-        self.log: Any = _fastrun.StepLog() if _fastrun is not None else []
+        self.log: Any = _fastrun.StepLog() if _HOOK is _C_HOOK and _C_HOOK is not None else []
         self.step = 0
         self.step_t0: float | None = None
         self.records: dict[int, _TaskRecord] = {}
