@@ -272,3 +272,22 @@ def test_a_keyboard_interrupt_inside_the_observers_own_look_is_not_swallowed(pyt
     finally:
         Touchy.armed = False
         recorder.select_observer(python=not recorder.ACCELERATED)
+
+
+def test_the_build_uses_pythons_compiler_or_the_systems_when_that_one_is_missing(monkeypatch):
+    # conda's Python names the compiler it was built with (x86_64-conda-linux-gnu-gcc),
+    # which is seldom installed (Binder): the system's compiler is used instead
+    import shutil
+    import sysconfig
+
+    from asynclab import accelerate
+
+    if shutil.which("cc") is None and shutil.which("gcc") is None and shutil.which("clang") is None:
+        pytest.skip("no C compiler here")
+    real = sysconfig.get_config_var
+    monkeypatch.setattr(sysconfig, "get_config_var", lambda name: "x86_64-conda-linux-gnu-gcc -shared -Wl,-O2"
+                        if name == "LDSHARED" else real(name))
+    cmd = accelerate.command(accelerate.target())
+    assert cmd[0] != "x86_64-conda-linux-gnu-gcc" and shutil.which(cmd[0])
+    assert "-shared" in cmd or "-bundle" in cmd
+    assert any(flag.startswith("-DFASTRUN_SOURCE=") for flag in cmd)  # the source's hash goes in
